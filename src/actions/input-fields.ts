@@ -1,0 +1,14 @@
+import { z } from 'zod';
+
+/** Marks a string field as a GraphQL ID scalar in the generated input type. */
+export function globalIdField(graphqlType: 'AiModelID' | 'NamespaceID' | 'ProjectID') {
+  return z.string().meta({ graphqlType });
+}
+
+/** A required string that may not be blank, with GitLab's length limit. */
+export function nonBlankText(maxLength: number) {
+  return z
+    .string()
+    .max(maxLength, { error: `is too long (maximum is ${maxLength} characters)` })
+    .refine((value) => value.trim().length > 0, { error: "can't be blank" });
+}

@@ -1,0 +1,3 @@
+import { startProcess } from './bootstrap.ts';
+
+await startProcess('all');

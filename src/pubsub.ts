@@ -1,0 +1,69 @@
+import { RedisPubSub } from 'graphql-redis-subscriptions';
+import type { AiMessage, AiMessageRouting } from './ai-message.ts';
+import { createRedis, type Redis, waitUntilReady } from './redis.ts';
+
+/** The arguments of `aiCompletionResponse`; a subscriber receives triggers whose argument set equals its own. */
+export interface SubscriptionArguments {
+  userId: string;
+  resourceId?: string | null;
+  clientSubscriptionId?: string | null;
+  aiAction?: string | null;
+}
+
+/**
+ * One Redis channel per distinct argument set, graphql-ruby style: the channel name is the
+ * argument set with null and absent arguments dropped and keys in a fixed order.
+ */
+export function channelFor(prefix: string, argumentSet: SubscriptionArguments): string {
+  const parts: string[] = [`user=${argumentSet.userId}`];
+  if (argumentSet.aiAction) parts.push(`action=${argumentSet.aiAction}`);
+  if (argumentSet.resourceId) parts.push(`resource=${argumentSet.resourceId}`);
+  if (argumentSet.clientSubscriptionId) parts.push(`client=${argumentSet.clientSubscriptionId}`);
+  return `${prefix}aiCompletionResponse:${parts.join('|')}`;
+}
+
+/**
+ * The argument sets a message is triggered on (reference §2.6): `{userId, aiAction}` and the legacy
+ * `{userId, resourceId}`, each with `clientSubscriptionId` when `withClientSubscriptionId` is set.
+ */
+export function argumentSetsFor(routing: AiMessageRouting, withClientSubscriptionId: boolean): SubscriptionArguments[] {
+  const clientSubscriptionId = withClientSubscriptionId ? routing.clientSubscriptionId : null;
+  return [
+    { userId: routing.userGid, aiAction: routing.actionName, clientSubscriptionId },
+    { userId: routing.userGid, resourceId: routing.resourceGid, clientSubscriptionId },
+  ];
+}
+
+export interface AiPubSub {
+  publish(argumentSets: SubscriptionArguments[], message: AiMessage): Promise<void>;
+  subscribe(argumentSet: SubscriptionArguments): AsyncIterableIterator<AiMessage>;
+  /** Resolves when both connections are ready. */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Redis pub/sub through graphql-redis-subscriptions: one publisher and one subscriber connection per process. */
+export function createAiPubSub(options: { redisUrl: string; prefix: string; name: string }): AiPubSub {
+  const publisher: Redis = createRedis(options.redisUrl, 'command', `${options.name}:publish`, {
+    autoPipelining: true,
+  });
+  const subscriber: Redis = createRedis(options.redisUrl, 'blocking', `${options.name}:subscribe`);
+  publisher.on('error', () => undefined);
+  subscriber.on('error', () => undefined);
+  const pubsub = new RedisPubSub({ publisher, subscriber });
+  return {
+    async publish(argumentSets, message) {
+      const channels = new Set(argumentSets.map((argumentSet) => channelFor(options.prefix, argumentSet)));
+      await Promise.all([...channels].map((channel) => pubsub.publish(channel, message)));
+    },
+    subscribe(argumentSet) {
+      return pubsub.asyncIterableIterator<AiMessage>(channelFor(options.prefix, argumentSet));
+    },
+    async ready() {
+      await Promise.all([waitUntilReady(publisher), waitUntilReady(subscriber)]);
+    },
+    async close() {
+      await pubsub.close();
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import { aiActionCatalogue } from '../actions/catalogue.ts';
+import type { AiMessage } from '../ai-message.ts';
+import { canReadResource } from '../auth/authorize.ts';
+import { canRead } from '../auth/tokens.ts';
+import { AppError, resourceNotAvailableMessage } from '../errors.ts';
+import { parseGlobalId, toGlobalId } from '../gid.ts';
+import { AiMessageRef } from './ai-message.ts';
+import { builder } from './builder.ts';
+
+/** `AiAction` enum of the subscription, derived from the catalogue: `CHAT` = `chat`, `EXPLAIN_CODE` = `explain_code`. */
+export const AiActionEnum = builder.enumType('AiAction', {
+  description: 'An AI action, by GitLab name.',
+  values: Object.fromEntries(
+    aiActionCatalogue
+      .filter((action) => !action.internal)
+      .map((action) => [action.actionName.toUpperCase(), { value: action.actionName }]),
+  ),
+});
+
+builder.subscriptionField('aiCompletionResponse', (t) =>
+  t.field({
+    type: AiMessageRef,
+    nullable: true,
+    description:
+      'Streams AI responses. A subscriber receives the messages triggered on exactly its argument set; userId must be the current user.',
+    args: {
+      userId: t.arg({ type: 'UserID' }),
+      resourceId: t.arg({ type: 'AiModelID' }),
+      clientSubscriptionId: t.arg.string(),
+      aiAction: t.arg({ type: AiActionEnum }),
+    },
+    subscribe: async (_root, args, context) => {
+      const authentication = context.authentication;
+      if (!authentication || !canRead(authentication)) {
+        throw new AppError('UNAUTHENTICATED', 'You must be signed in to subscribe to AI responses.');
+      }
+      const userGid = toGlobalId('User', authentication.user.id);
+      if (args.userId !== userGid) {
+        throw new AppError('FORBIDDEN', 'You can only subscribe to your own AI responses: userId must be your own.');
+      }
+      if (args.resourceId) {
+        const resource = await context.services.directory.resource(parseGlobalId(args.resourceId));
+        if (!resource || !(await canReadResource(context.services.directory, authentication.user, resource))) {
+          throw new AppError('FORBIDDEN', resourceNotAvailableMessage);
+        }
+      }
+      return context.services.pubsub.subscribe({
+        userId: userGid,
+        resourceId: args.resourceId ?? null,
+        clientSubscriptionId: args.clientSubscriptionId ?? null,
+        aiAction: (args.aiAction as string | null | undefined) ?? null,
+      });
+    },
+    resolve: (message: AiMessage) => message,
+  }),
+);

@@ -1,0 +1,80 @@
+import type { AiMessage } from '../ai-message.ts';
+import { AppError, resourceNotAvailableMessage } from '../errors.ts';
+import { renderMarkdown } from '../markdown.ts';
+import { AiMessageRef, AiMessageRoleEnum } from './ai-message.ts';
+import { builder } from './builder.ts';
+
+interface AiMessageConnectionShape {
+  nodes: AiMessage[];
+}
+
+const AiMessageConnectionRef = builder.objectRef<AiMessageConnectionShape>('AiMessageConnection').implement({
+  description: 'The connection type for AiMessage.',
+  fields: (t) => ({
+    nodes: t.field({ type: [AiMessageRef], nullable: false, resolve: (connection) => connection.nodes }),
+  }),
+});
+
+builder.queryField('aiMessages', (t) =>
+  t.field({
+    type: AiMessageConnectionRef,
+    nullable: false,
+    description: "Find GitLab Duo Chat messages: the caller's own history, oldest first.",
+    args: {
+      requestIds: t.arg({ type: ['ID'], required: false, description: 'Only messages of these requests.' }),
+      roles: t.arg({ type: [AiMessageRoleEnum], required: false, description: 'Only messages with these roles.' }),
+    },
+    resolve: async (_root, args, context) => {
+      const user = context.authentication?.user;
+      // GitLab returns nothing without a user; a user only ever reads their own stream.
+      if (!user) return { nodes: [] };
+      const messages = await context.services.chatHistory.messages(user.id, {
+        requestIds: args.requestIds ?? null,
+        roles: args.roles ?? null,
+      });
+      return {
+        nodes: messages.map((message) => ({
+          ...message,
+          contentHtml: message.errors.length > 0 ? null : renderMarkdown(message.content),
+        })),
+      };
+    },
+  }),
+);
+
+interface DuoUserFeedbackPayload {
+  errors: string[];
+  clientMutationId: string | null;
+}
+
+const DuoUserFeedbackPayloadRef = builder.objectRef<DuoUserFeedbackPayload>('DuoUserFeedbackPayload').implement({
+  fields: (t) => ({
+    errors: t.exposeStringList('errors', { nullable: false }),
+    clientMutationId: t.exposeString('clientMutationId', { nullable: true }),
+  }),
+});
+
+const DuoUserFeedbackInput = builder.inputType('DuoUserFeedbackInput', {
+  fields: (t) => ({
+    aiMessageId: t.string({ required: true, description: 'ID of the AI message.' }),
+    extendedFeedback: t.string({ description: 'Freeform feedback; sent to tracking, not stored.' }),
+    selectedFeedbackOptions: t.stringList({ description: 'Chosen feedback options.' }),
+    clientMutationId: t.string(),
+  }),
+});
+
+builder.mutationField('duoUserFeedback', (t) =>
+  t.field({
+    type: DuoUserFeedbackPayloadRef,
+    nullable: false,
+    description: 'Marks a message of your chat history as having feedback.',
+    args: { input: t.arg({ type: DuoUserFeedbackInput, required: true }) },
+    resolve: async (_root, { input }, context) => {
+      const user = context.authentication?.user;
+      if (!user || !(await context.services.chatHistory.markFeedback(user.id, input.aiMessageId))) {
+        throw new AppError('NOT_FOUND', resourceNotAvailableMessage);
+      }
+      return { errors: [], clientMutationId: input.clientMutationId ?? null };
+    },
+  }),
+);

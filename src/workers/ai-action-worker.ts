@@ -1,0 +1,34 @@
+import { Worker } from 'bullmq';
+import { createRedis } from '../redis.ts';
+import { handleAiActionJob, type WorkerServices } from './process-ai-action.ts';
+import { type AiActionJobData, aiActionQueueName, bullPrefix } from './queues.ts';
+
+/** The BullMQ worker of the `llm_completion` queue. */
+export function createAiActionWorker(
+  services: WorkerServices,
+  options: { redisUrl: string; keyPrefix: string; concurrency: number },
+) {
+  const connection = createRedis(options.redisUrl, 'blocking', 'worker:llm_completion');
+  connection.on('error', () => undefined);
+  const worker = new Worker<AiActionJobData, string, string>(
+    aiActionQueueName,
+    (job, _token, signal) => handleAiActionJob(services, job, signal),
+    {
+      connection,
+      prefix: bullPrefix(options.keyPrefix),
+      concurrency: options.concurrency,
+      // Streams can run for minutes; the lock is renewed every lockDuration / 2 while the job runs.
+      lockDuration: 30_000,
+      // Only one stalled recovery: a job whose worker died is retried once, not forever.
+      maxStalledCount: 1,
+    },
+  );
+  worker.on('error', (error) => services.logger.error({ err: error }, 'worker connection error'));
+  worker.on('failed', (job, error) =>
+    services.logger.warn(
+      { requestId: job?.data.requestId, err: { name: error.name, message: error.message } },
+      'job failed',
+    ),
+  );
+  return worker;
+}

@@ -1,0 +1,225 @@
+import { type Job, UnrecoverableError } from 'bullmq';
+import { findAiActionByActionName } from '../actions/catalogue.ts';
+import type { AccessDirectory } from '../auth/access-directory.ts';
+import { canReadResource } from '../auth/authorize.ts';
+import type { Resource } from '../auth/resources.ts';
+import type { UserLookup } from '../auth/user-lookup.ts';
+import type { ChatHistory } from '../chat/chat-history.ts';
+import type { Database } from '../db/client.ts';
+import type { FeatureFlags } from '../feature-flags/feature-flags.ts';
+import { parseGlobalId, toGlobalId } from '../gid.ts';
+import { LlmError } from '../llm/errors.ts';
+import { recordUsage } from '../llm/record-usage.ts';
+import type { ProviderRegistry } from '../llm/registry.ts';
+import type { LlmUsage } from '../llm/types.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics/create-metrics.ts';
+import type { PromptLibrary } from '../prompts/prompt-library.ts';
+import type { AiPubSub } from '../pubsub.ts';
+import { parseDocumentationAnswer } from '../rag/documentation-answer.ts';
+import type { DocumentationRetriever } from '../rag/documentation-retriever.ts';
+import type { EventTracker } from '../tracking/event-tracker.ts';
+import { type AiActionJobData, aiActionJobDataSchema } from './queues.ts';
+import { createResponsePublisher } from './response-publisher.ts';
+
+export interface WorkerServices {
+  db: Database;
+  users: UserLookup;
+  featureFlags: FeatureFlags;
+  prompts: PromptLibrary;
+  directory: AccessDirectory;
+  pubsub: AiPubSub;
+  chatHistory: ChatHistory;
+  providers: ProviderRegistry;
+  logger: Logger;
+  /** Documentation answers for chat questions asked without a resource; absent: chat answers alone. */
+  documentation?: DocumentationRetriever;
+  /** GitLab's tracking events; optional so tests can leave it out. */
+  tracker?: EventTracker;
+  /** Job duration, time to first chunk and token spend; optional so tests can leave it out. */
+  metrics?: Metrics;
+}
+
+export type AiActionJobStatus = 'completed' | 'answered-with-error' | 'skipped';
+
+/** What a user reads when a provider fails for good; details go to the logs, not to the user. */
+export const providerFailureMessage =
+  'I am sorry, I could not answer this time because the AI provider did not respond. Please try again.';
+
+/**
+ * Runs one AI action: validate the job, re-check the user and the resource, build the plan, stream
+ * the provider's answer as chunks, publish the final message. A retryable provider failure before
+ * any text was sent is rethrown so BullMQ retries; anything else ends in a final error message.
+ */
+export async function handleAiActionJob(
+  services: WorkerServices,
+  job: Pick<Job<unknown>, 'data' | 'attemptsMade' | 'opts'>,
+  signal?: AbortSignal,
+): Promise<AiActionJobStatus> {
+  const parsed = aiActionJobDataSchema.safeParse(job.data);
+  if (!parsed.success) throw new UnrecoverableError(`Invalid job data: ${parsed.error.issues[0]?.message}`);
+  const data: AiActionJobData = parsed.data;
+  const action = findAiActionByActionName(data.actionName);
+  if (!action) throw new UnrecoverableError(`completion class for action ${data.actionName} not found`);
+  const logger = services.logger.child({ requestId: data.requestId, action: data.actionName, userId: data.userId });
+  const jobStartedAt = Date.now();
+  services.tracker?.track({
+    category: 'Llm::CompletionWorker',
+    action: 'perform_completion_worker',
+    label: data.actionName,
+    property: data.requestId,
+    userId: data.userId,
+    client: data.client,
+  });
+
+  const user = await services.users.findActive(data.userId);
+  if (!user) {
+    logger.info('user is gone or blocked; skipping');
+    return 'skipped';
+  }
+  // GitLab drops a resource the user can no longer read and carries on without it (reference §2.4).
+  let resource: Resource | null = null;
+  if (data.resourceGid) {
+    const loaded = await services.directory.resource(parseGlobalId(data.resourceGid));
+    resource = loaded && (await canReadResource(services.directory, user, loaded)) ? loaded : null;
+  }
+  const publisher = createResponsePublisher({
+    pubsub: services.pubsub,
+    chatHistory: services.chatHistory,
+    routing: {
+      userGid: toGlobalId('User', user.id),
+      resourceGid: data.resourceGid,
+      actionName: data.actionName,
+      clientSubscriptionId: data.clientSubscriptionId,
+    },
+    requestId: data.requestId,
+    userId: user.id,
+    storesInChatHistory: action.storesInChatHistory,
+  });
+
+  const conversation = action.storesInChatHistory
+    ? (await services.chatHistory.lastConversation(user.id))
+        .filter(
+          (message) => message.requestId !== data.requestId && message.role !== 'system' && message.errors.length === 0,
+        )
+        .map((message) => ({ role: message.role as 'user' | 'assistant', content: message.content }))
+    : [];
+  const plan = await action.plan({
+    db: services.db,
+    user,
+    resource,
+    input: data.input,
+    requestId: data.requestId,
+    conversation,
+  });
+  if (plan.kind === 'answer') {
+    await publisher.publishFinal(plan.content, { status: 'completed' });
+    return 'completed';
+  }
+
+  // The root group's feature setting, when the resource has a group and the group chose a provider.
+  const container =
+    resource && 'project' in resource
+      ? resource.project.groupId
+      : resource && 'group' in resource
+        ? resource.group.id
+        : undefined;
+  const rootGroup = container === undefined ? undefined : (await services.directory.groupChain(container)).at(-1);
+  const setting = rootGroup ? await services.directory.featureSetting(rootGroup.id, data.actionName) : undefined;
+  // Model selection as data: the prompt definition's default, then the group's setting (AI_PROVIDER,
+  // in the registry, overrides both).
+  const provider = services.providers.forFeature(
+    data.actionName,
+    setting ? { provider: setting.provider, model: setting.model } : services.prompts.defaultModel(data.actionName),
+  );
+  // A chat question about no particular resource may be a product question: when seeded documentation
+  // has relevant chunks, answer from them (GitLab's documentation answer) and cite them.
+  const documentationPlan =
+    action.actionName === 'chat' && !resource && services.documentation && typeof data.input.content === 'string'
+      ? await services.documentation.retrieve(data.input.content, signal).catch((error: unknown) => {
+          logger.warn({ err: error }, 'documentation search failed; answering without it');
+          return undefined;
+        })
+      : undefined;
+  const renderedRequest = documentationPlan
+    ? documentationPlan.request
+    : plan.kind === 'request'
+      ? plan.request
+      : services.prompts.render(action.actionName, plan.variables, {
+          model: services.providers.modelFor?.(action.actionName),
+          migrated: data.enabledFeatureFlags.includes(`prompt_migration_${action.actionName}`),
+        });
+  const request = { ...renderedRequest, enabledFeatureFlags: data.enabledFeatureFlags };
+  let text = '';
+  let model: string | null = null;
+  let usage: LlmUsage | undefined;
+  const startedAt = performance.now();
+  // GitLab's llm_completion SLI measures from when the request was accepted, not from when the job started.
+  const secondsSinceAccepted = () => (Date.now() - data.enqueuedAt) / 1_000;
+  try {
+    for await (const part of provider.stream(request, signal ? { signal } : {})) {
+      if (part.type === 'text-delta') {
+        if (text === '') services.metrics?.observeFirstChunk(data.actionName, secondsSinceAccepted());
+        text += part.text;
+        await publisher.publishChunk(part.text);
+      } else {
+        model = part.model.includes(':') ? part.model : `${provider.id}:${part.model}`;
+        usage = part.usage;
+        const [vendor = provider.id, modelName = part.model] = model.split(':');
+        for (const [item, count] of [
+          ['prompt', part.usage.inputTokens],
+          ['completion', part.usage.outputTokens],
+        ] as const) {
+          services.metrics?.countTokens(
+            {
+              vendor,
+              model: modelName,
+              item: `${modelName}/${item}`,
+              unit: 'tokens',
+              featureCategory: data.actionName,
+            },
+            count,
+          );
+        }
+        logger.info(
+          {
+            provider: provider.id,
+            model: part.model,
+            inputTokens: part.usage.inputTokens,
+            outputTokens: part.usage.outputTokens,
+            outputCharacters: text.length,
+            durationMs: Math.round(performance.now() - startedAt),
+            queueWaitMs: jobStartedAt - data.enqueuedAt,
+          },
+          'completion finished',
+        );
+      }
+    }
+  } catch (error) {
+    const attemptsLeft = (job.opts.attempts ?? 1) - (job.attemptsMade + 1);
+    if (LlmError.isInstance(error) && error.isRetryable && text === '' && attemptsLeft > 0) {
+      logger.warn({ code: error.code, attemptsLeft }, 'provider failed before streaming; retrying');
+      throw error;
+    }
+    logger.error(
+      { err: LlmError.isInstance(error) ? { code: error.code, provider: error.provider } : error },
+      'provider failed',
+    );
+    await publisher.publishFinal(text, { status: 'error', errors: [providerFailureMessage], extras: { model } });
+    services.metrics?.observeJob(data.actionName, secondsSinceAccepted(), 'error');
+    return 'answered-with-error';
+  }
+  const answer = documentationPlan ? parseDocumentationAnswer(text, documentationPlan.chunks) : undefined;
+  await publisher.publishFinal(answer ? answer.content : text, {
+    status: 'completed',
+    extras: { model, ...(answer ? { sources: answer.sources as unknown as Record<string, unknown>[] } : {}) },
+  });
+  services.metrics?.observeJob(data.actionName, secondsSinceAccepted(), 'success');
+  // After the answer is out: the user never waits for accounting.
+  if (usage && model) {
+    await recordUsage(services.db, { userId: user.id, feature: data.actionName, model, usage }).catch(
+      (error: unknown) => logger.error({ err: error }, 'could not record token usage'),
+    );
+  }
+  return 'completed';
+}

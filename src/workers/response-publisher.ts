@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import type { AiMessage, AiMessageExtras, AiMessageRouting } from '../ai-message.ts';
+import type { ChatHistory } from '../chat/chat-history.ts';
+import { renderMarkdown } from '../markdown.ts';
+import { type AiPubSub, argumentSetsFor } from '../pubsub.ts';
+
+function message(fields: Partial<AiMessage> & Pick<AiMessage, 'requestId' | 'content'>): AiMessage {
+  return {
+    id: randomUUID(),
+    contentHtml: null,
+    role: 'assistant',
+    timestamp: new Date().toISOString(),
+    errors: [],
+    type: null,
+    chunkId: null,
+    extras: { sources: [], hasFeedback: false, status: null, model: null },
+    ...fields,
+  };
+}
+
+/** Chunks sent but not yet acknowledged by Redis before the stream waits: bounds memory if Redis stalls. */
+const maxUnacknowledgedChunks = 256;
+
+/**
+ * Publishes the responses of one request with GitLab's key sets (reference §2.6, §5.5): chunks go
+ * to the clientSubscriptionId keys only; the final message goes to the keys without it (every tab
+ * of a chat) and, when the request has one, to the clientSubscriptionId keys too.
+ */
+export function createResponsePublisher(options: {
+  pubsub: AiPubSub;
+  chatHistory: ChatHistory;
+  routing: AiMessageRouting;
+  requestId: string;
+  userId: number;
+  storesInChatHistory: boolean;
+}) {
+  const { pubsub, routing, requestId } = options;
+  let nextChunkId = 1;
+  const inFlight = new Set<Promise<void>>();
+  let publishError: unknown;
+  const chunkKeys = argumentSetsFor(routing, true);
+  const hasClientSubscription = routing.clientSubscriptionId !== null;
+
+  return {
+    /** Chat chunks without a clientSubscriptionId have nowhere private to go and are not sent. */
+    get streamsChunks(): boolean {
+      return hasClientSubscription || !options.storesInChatHistory;
+    },
+
+    /**
+     * Sends a chunk without waiting for Redis: commands on one connection are delivered in order, so
+     * chunks cannot overtake each other, and the stream is not slowed by one round trip per chunk.
+     * Only when too many are unacknowledged does it wait (backpressure).
+     */
+    async publishChunk(content: string): Promise<void> {
+      if (!this.streamsChunks) return;
+      const chunk = message({ requestId, content, chunkId: nextChunkId });
+      nextChunkId += 1;
+      const sent = pubsub.publish(chunkKeys, chunk);
+      inFlight.add(sent);
+      sent.then(
+        () => inFlight.delete(sent),
+        (error: unknown) => {
+          inFlight.delete(sent);
+          publishError ??= error;
+        },
+      );
+      if (inFlight.size >= maxUnacknowledgedChunks) await Promise.race(inFlight).catch(() => undefined);
+    },
+
+    async publishFinal(
+      content: string,
+      outcome: { status: 'completed' | 'error'; errors?: string[]; extras?: Partial<AiMessageExtras> },
+    ): Promise<AiMessage> {
+      await Promise.allSettled(inFlight);
+      if (publishError) throw publishError;
+      const errors = outcome.errors ?? [];
+      const final = message({
+        requestId,
+        content,
+        contentHtml: errors.length > 0 ? null : renderMarkdown(content),
+        errors,
+        extras: { sources: [], hasFeedback: false, model: null, ...outcome.extras, status: outcome.status },
+      });
+      const keys = hasClientSubscription
+        ? [...argumentSetsFor(routing, false), ...chunkKeys]
+        : argumentSetsFor(routing, false);
+      await Promise.all([
+        options.storesInChatHistory ? options.chatHistory.add(options.userId, final) : undefined,
+        pubsub.publish(keys, final),
+      ]);
+      return final;
+    },
+  };
+}
