@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { Client } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { devToken } from '../../seeds/dev-world.ts';
 import type { DatabaseHandle } from '../../src/db/client.ts';
 import { aiUsageDaily } from '../../src/db/schema/ai-usage.ts';
@@ -97,11 +97,19 @@ describe('chat through the real Anthropic SDK against the stand-in', () => {
   });
 
   it('keeps per-user token totals in Postgres and shows the chain’s circuits to administrators', async () => {
-    const rows = await database.db.select().from(aiUsageDaily).where(eq(aiUsageDaily.userId, 3));
-    const chat = rows.find((row) => row.feature === 'chat' && row.model === 'anthropic:deltas-200');
-    expect(chat?.requests).toBeGreaterThanOrEqual(1);
-    expect(chat?.outputTokens).toBeGreaterThan(0);
-    expect(chat?.estimatedRequests).toBe(0); // the stand-in reports usage like the API does
+    // The worker records usage just after it publishes the final message, so wait for the row.
+    const chat = await vi.waitFor(
+      async () => {
+        const rows = await database.db.select().from(aiUsageDaily).where(eq(aiUsageDaily.userId, 3));
+        const row = rows.find((candidate) => candidate.feature === 'chat' && candidate.model === 'anthropic:deltas-200');
+        if (!row) throw new Error('no usage row yet');
+        return row;
+      },
+      { timeout: 5_000, interval: 20 },
+    );
+    expect(chat.requests).toBeGreaterThanOrEqual(1);
+    expect(chat.outputTokens).toBeGreaterThan(0);
+    expect(chat.estimatedRequests).toBe(0); // the stand-in reports usage like the API does
     const circuits = await graphqlRequest<{ aiProviderCircuits: { name: string; state: string }[] }>(
       runtime.baseUrl,
       '{ aiProviderCircuits { name state } }',
