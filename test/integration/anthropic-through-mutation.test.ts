@@ -101,7 +101,9 @@ describe('chat through the real Anthropic SDK against the stand-in', () => {
     const chat = await vi.waitFor(
       async () => {
         const rows = await database.db.select().from(aiUsageDaily).where(eq(aiUsageDaily.userId, 3));
-        const row = rows.find((candidate) => candidate.feature === 'chat' && candidate.model === 'anthropic:deltas-200');
+        const row = rows.find(
+          (candidate) => candidate.feature === 'chat' && candidate.model === 'anthropic:deltas-200',
+        );
         if (!row) throw new Error('no usage row yet');
         return row;
       },
