@@ -1,31 +1,34 @@
 import { z } from 'zod';
+import { matchSlashCommand } from '../chat/slash-commands.ts';
 import { defineAiAction } from './define-ai-action.ts';
-import { describeResource } from './describe-resource.ts';
 import { globalIdField, nonBlankText } from './input-fields.ts';
 
 /** `API::CodeSuggestions::MAX_CONTENT_SIZE`, GitLab's cap for text a user sends to chat. */
 export const maxChatContentLength = 400_000;
 
-/** GitLab's prompt budget for chat: history is added newest first until it is spent. */
-export const maxPromptCharacters = 30_000;
-
-/** Earlier turns as quoted data, newest kept first when the budget runs out, printed oldest first. */
-function conversationBlock(conversation: readonly { role: string; content: string }[], budget: number): string {
-  const kept: string[] = [];
-  let remaining = budget;
-  for (const turn of [...conversation].reverse()) {
-    const line = `${turn.role === 'user' ? 'User' : 'Assistant'}: ${turn.content}`;
-    if (line.length > remaining) break;
-    kept.unshift(line);
-    remaining -= line.length;
-  }
-  return kept.length > 0 ? `<conversation>\n${kept.join('\n')}\n</conversation>\n\n` : '';
-}
+/** GitLab's `AiCurrentFileInput`: the file open in the IDE and the code the user selected. */
+const currentFileInput = z
+  .object({
+    fileName: z.string().max(1_000, { error: 'is too long (maximum is 1000 characters)' }),
+    selectedText: z
+      .string()
+      .max(maxChatContentLength, { error: `is too long (maximum is ${maxChatContentLength} characters)` }),
+    contentAboveCursor: z
+      .string()
+      .max(maxChatContentLength, { error: `is too long (maximum is ${maxChatContentLength} characters)` })
+      .optional(),
+    contentBelowCursor: z
+      .string()
+      .max(maxChatContentLength, { error: `is too long (maximum is ${maxChatContentLength} characters)` })
+      .optional(),
+  })
+  .meta({ graphqlName: 'AiCurrentFileInput' });
 
 const chatInput = z.object({
   resourceId: globalIdField('AiModelID').optional(),
   namespaceId: globalIdField('NamespaceID').optional(),
   content: nonBlankText(maxChatContentLength),
+  currentFile: currentFileInput.optional(),
 });
 
 export const chatAction = defineAiAction({
@@ -41,18 +44,22 @@ export const chatAction = defineAiAction({
   internal: false,
   unitPrimitive: 'duo_chat',
   rateLimitClass: 'ai_action',
-  promptVariables: ['conversation_block', 'resource_block', 'question'],
+  promptVariables: [
+    'tools_definitions',
+    'tool_names',
+    'resources',
+    'current_resource',
+    'current_code',
+    'question',
+    'agent_scratchpad',
+  ],
   storesInChatHistory: true,
   exampleInput: { content: 'How do I create a merge request?' },
-  async plan({ input, resource, conversation }) {
-    const resourceText = resource && resource.type !== 'User' ? describeResource(resource) : undefined;
-    return {
-      kind: 'prompt',
-      variables: {
-        conversation_block: conversationBlock(conversation, maxPromptCharacters - input.content.length),
-        resource_block: resourceText ? `<resource>\n${resourceText}\n</resource>\n\n` : '',
-        question: input.content,
-      },
-    };
+  /** A known slash command bypasses the agent (reference §5.6); anything else is the agent's question. */
+  async plan(context) {
+    const { content, currentFile } = context.input;
+    const slash = matchSlashCommand(content);
+    if (slash) return slash.command.plan({ run: context, input: slash.input, currentFile });
+    return { kind: 'agent', question: content, currentFile };
   },
 });

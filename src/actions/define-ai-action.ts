@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Resource, ResourceType } from '../auth/resources.ts';
 import type { AuthUser } from '../auth/tokens.ts';
+import type { CurrentFile } from '../chat/agent/agent-prompt.ts';
 import type { Database } from '../db/client.ts';
 import type { LlmRequest } from '../llm/types.ts';
 
@@ -27,9 +28,16 @@ export interface AiActionRunContext<Input> {
  * `answer` is a fixed answer that needs no model.
  */
 export type AiActionPlan =
-  | { kind: 'prompt'; variables: Record<string, string> }
+  | {
+      kind: 'prompt';
+      variables: Record<string, string>;
+      /** Another feature's prompt definition to fill (a chat slash command reusing an action's prompt). */
+      feature?: string;
+    }
   | { kind: 'request'; request: LlmRequest }
-  | { kind: 'answer'; content: string };
+  | { kind: 'answer'; content: string }
+  /** Duo Chat's agent: the question goes through the tool-using ReAct loop (`src/chat/agent`). */
+  | { kind: 'agent'; question: string; currentFile?: CurrentFile | undefined };
 
 export interface AiActionDefinition<Input extends Record<string, unknown> = Record<string, unknown>> {
   /** GraphQL key, camelCase (`explainCode`). */

@@ -5,22 +5,25 @@ import { canReadResource } from '../auth/authorize.ts';
 import type { Resource } from '../auth/resources.ts';
 import type { UserLookup } from '../auth/user-lookup.ts';
 import type { ChatHistory } from '../chat/chat-history.ts';
+import { conversationForModel } from '../chat/conversation-for-model.ts';
 import type { Database } from '../db/client.ts';
 import type { FeatureFlags } from '../feature-flags/feature-flags.ts';
 import { parseGlobalId, toGlobalId } from '../gid.ts';
 import { LlmError } from '../llm/errors.ts';
 import { recordUsage } from '../llm/record-usage.ts';
 import type { ProviderRegistry } from '../llm/registry.ts';
-import type { LlmUsage } from '../llm/types.ts';
+import type { LlmMessage, LlmRequest } from '../llm/types.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics/create-metrics.ts';
 import type { PromptLibrary } from '../prompts/prompt-library.ts';
 import type { AiPubSub } from '../pubsub.ts';
-import { parseDocumentationAnswer } from '../rag/documentation-answer.ts';
 import type { DocumentationRetriever } from '../rag/documentation-retriever.ts';
 import type { EventTracker } from '../tracking/event-tracker.ts';
+import { answerWithAgent } from './answer-with-agent.ts';
+import type { ProducedAnswer } from './produced-answer.ts';
 import { type AiActionJobData, aiActionJobDataSchema } from './queues.ts';
 import { createResponsePublisher } from './response-publisher.ts';
+import { streamAnswer } from './stream-answer.ts';
 
 export interface WorkerServices {
   db: Database;
@@ -45,6 +48,10 @@ export type AiActionJobStatus = 'completed' | 'answered-with-error' | 'skipped';
 /** What a user reads when a provider fails for good; details go to the logs, not to the user. */
 export const providerFailureMessage =
   'I am sorry, I could not answer this time because the AI provider did not respond. Please try again.';
+
+/** GitLab's answer when the model timed out (`Net::ReadTimeout`, reference §5.2), exact text. */
+export const agentTimeoutMessage =
+  "GitLab Duo didn't respond. Try again? If it fails again, your request might be too large.";
 
 /**
  * Runs one AI action: validate the job, re-check the user and the resource, build the plan, stream
@@ -97,12 +104,8 @@ export async function handleAiActionJob(
     storesInChatHistory: action.storesInChatHistory,
   });
 
-  const conversation = action.storesInChatHistory
-    ? (await services.chatHistory.lastConversation(user.id))
-        .filter(
-          (message) => message.requestId !== data.requestId && message.role !== 'system' && message.errors.length === 0,
-        )
-        .map((message) => ({ role: message.role as 'user' | 'assistant', content: message.content }))
+  const conversation: LlmMessage[] = action.storesInChatHistory
+    ? conversationForModel(await services.chatHistory.lastConversation(user.id), data.requestId)
     : [];
   const plan = await action.plan({
     db: services.db,
@@ -132,72 +135,46 @@ export async function handleAiActionJob(
     data.actionName,
     setting ? { provider: setting.provider, model: setting.model } : services.prompts.defaultModel(data.actionName),
   );
-  // A chat question about no particular resource may be a product question: when seeded documentation
-  // has relevant chunks, answer from them (GitLab's documentation answer) and cite them.
-  const documentationPlan =
-    action.actionName === 'chat' && !resource && services.documentation && typeof data.input.content === 'string'
-      ? await services.documentation.retrieve(data.input.content, signal).catch((error: unknown) => {
-          logger.warn({ err: error }, 'documentation search failed; answering without it');
-          return undefined;
-        })
-      : undefined;
-  const renderedRequest = documentationPlan
-    ? documentationPlan.request
-    : plan.kind === 'request'
-      ? plan.request
-      : services.prompts.render(action.actionName, plan.variables, {
-          model: services.providers.modelFor?.(action.actionName),
-          migrated: data.enabledFeatureFlags.includes(`prompt_migration_${action.actionName}`),
-        });
-  const request = { ...renderedRequest, enabledFeatureFlags: data.enabledFeatureFlags };
-  let text = '';
-  let model: string | null = null;
-  let usage: LlmUsage | undefined;
+  const request =
+    plan.kind === 'request'
+      ? { ...plan.request, enabledFeatureFlags: data.enabledFeatureFlags }
+      : plan.kind === 'prompt'
+        ? {
+            ...services.prompts.render(plan.feature ?? action.actionName, plan.variables, {
+              model: services.providers.modelFor?.(plan.feature ?? action.actionName),
+              migrated: data.enabledFeatureFlags.includes(`prompt_migration_${plan.feature ?? action.actionName}`),
+            }),
+            enabledFeatureFlags: data.enabledFeatureFlags,
+          }
+        : undefined;
   const startedAt = performance.now();
   // GitLab's llm_completion SLI measures from when the request was accepted, not from when the job started.
   const secondsSinceAccepted = () => (Date.now() - data.enqueuedAt) / 1_000;
+  let streamedText = '';
+  const publishChunk = async (text: string) => {
+    if (streamedText === '') services.metrics?.observeFirstChunk(data.actionName, secondsSinceAccepted());
+    streamedText += text;
+    await publisher.publishChunk(text);
+  };
+  let answer: ProducedAnswer;
   try {
-    for await (const part of provider.stream(request, signal ? { signal } : {})) {
-      if (part.type === 'text-delta') {
-        if (text === '') services.metrics?.observeFirstChunk(data.actionName, secondsSinceAccepted());
-        text += part.text;
-        await publisher.publishChunk(part.text);
-      } else {
-        model = part.model.includes(':') ? part.model : `${provider.id}:${part.model}`;
-        usage = part.usage;
-        const [vendor = provider.id, modelName = part.model] = model.split(':');
-        for (const [item, count] of [
-          ['prompt', part.usage.inputTokens],
-          ['completion', part.usage.outputTokens],
-        ] as const) {
-          services.metrics?.countTokens(
-            {
-              vendor,
-              model: modelName,
-              item: `${modelName}/${item}`,
-              unit: 'tokens',
-              featureCategory: data.actionName,
-            },
-            count,
-          );
-        }
-        logger.info(
-          {
-            provider: provider.id,
-            model: part.model,
-            inputTokens: part.usage.inputTokens,
-            outputTokens: part.usage.outputTokens,
-            outputCharacters: text.length,
-            durationMs: Math.round(performance.now() - startedAt),
-            queueWaitMs: jobStartedAt - data.enqueuedAt,
-          },
-          'completion finished',
-        );
-      }
-    }
+    answer =
+      plan.kind === 'agent'
+        ? await answerWithAgent(services, {
+            provider,
+            plan,
+            user,
+            resource,
+            conversation,
+            data,
+            publishChunk,
+            publishToolNotice: (humanName) => publisher.publishToolNotice(humanName),
+            signal,
+          })
+        : await streamAnswer(provider, request as LlmRequest, publishChunk, signal);
   } catch (error) {
     const attemptsLeft = (job.opts.attempts ?? 1) - (job.attemptsMade + 1);
-    if (LlmError.isInstance(error) && error.isRetryable && text === '' && attemptsLeft > 0) {
+    if (LlmError.isInstance(error) && error.isRetryable && streamedText === '' && attemptsLeft > 0) {
       logger.warn({ code: error.code, attemptsLeft }, 'provider failed before streaming; retrying');
       throw error;
     }
@@ -205,16 +182,59 @@ export async function handleAiActionJob(
       { err: LlmError.isInstance(error) ? { code: error.code, provider: error.provider } : error },
       'provider failed',
     );
-    await publisher.publishFinal(text, { status: 'error', errors: [providerFailureMessage], extras: { model } });
+    const userMessage =
+      LlmError.isInstance(error) && error.code === 'timeout' ? agentTimeoutMessage : providerFailureMessage;
+    await publisher.publishFinal(streamedText, { status: 'error', errors: [userMessage] });
     services.metrics?.observeJob(data.actionName, secondsSinceAccepted(), 'error');
     return 'answered-with-error';
   }
-  const answer = documentationPlan ? parseDocumentationAnswer(text, documentationPlan.chunks) : undefined;
-  await publisher.publishFinal(answer ? answer.content : text, {
-    status: 'completed',
-    extras: { model, ...(answer ? { sources: answer.sources as unknown as Record<string, unknown>[] } : {}) },
+  const { model, usage } = answer;
+  if (usage && model) {
+    const [vendor = provider.id, modelName = model] = model.split(':');
+    for (const [item, count] of [
+      ['prompt', usage.inputTokens],
+      ['completion', usage.outputTokens],
+    ] as const) {
+      services.metrics?.countTokens(
+        { vendor, model: modelName, item: `${modelName}/${item}`, unit: 'tokens', featureCategory: data.actionName },
+        count,
+      );
+    }
+  }
+  logger.info(
+    {
+      provider: provider.id,
+      model,
+      inputTokens: usage?.inputTokens,
+      outputTokens: usage?.outputTokens,
+      outputCharacters: answer.content.length,
+      toolsUsed: answer.toolsUsed,
+      durationMs: Math.round(performance.now() - startedAt),
+      queueWaitMs: jobStartedAt - data.enqueuedAt,
+    },
+    'completion finished',
+  );
+  await publisher.publishFinal(answer.content, {
+    status: answer.status,
+    ...(answer.status === 'error' ? { errors: [answer.content] } : {}),
+    extras: { model, sources: answer.sources },
   });
-  services.metrics?.observeJob(data.actionName, secondsSinceAccepted(), 'success');
+  services.metrics?.observeJob(
+    data.actionName,
+    secondsSinceAccepted(),
+    answer.status === 'error' ? 'error' : 'success',
+  );
+  for (const tool of answer.toolsUsed) {
+    services.tracker?.track({
+      category: 'Gitlab::Llm::Completions::Chat',
+      action: 'process_gitlab_duo_question',
+      label: tool,
+      property: data.requestId,
+      value: answer.status === 'completed' ? 1 : 0,
+      userId: user.id,
+      client: data.client,
+    });
+  }
   // After the answer is out: the user never waits for accounting.
   if (usage && model) {
     await recordUsage(services.db, { userId: user.id, feature: data.actionName, model, usage }).catch(

@@ -68,6 +68,16 @@ export function createResponsePublisher(options: {
       if (inFlight.size >= maxUnacknowledgedChunks) await Promise.race(inFlight).catch(() => undefined);
     },
 
+    /**
+     * GitLab's tool notice: role `system`, type `tool`, the tool's human name, to the requesting client
+     * only; never stored (reference §5.5). Sent in order with the chunks.
+     */
+    async publishToolNotice(humanName: string): Promise<void> {
+      if (!hasClientSubscription) return;
+      await Promise.allSettled(inFlight);
+      await pubsub.publish(chunkKeys, message({ requestId, content: humanName, role: 'system', type: 'tool' }));
+    },
+
     async publishFinal(
       content: string,
       outcome: { status: 'completed' | 'error'; errors?: string[]; extras?: Partial<AiMessageExtras> },

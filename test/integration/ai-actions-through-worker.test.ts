@@ -139,10 +139,14 @@ describe('AI actions through the queue and the worker', () => {
       { chat: { content: 'What is this about?', resourceId: 'gid://gitlab/Issue/1' } },
       'chat',
     );
-    const prompt = prompts[0]?.messages[0]?.content ?? '';
-    expect(prompt).toContain('<resource>\nIssue #1 in ultimate-org/duo-app');
-    expect(prompt).toContain('Pipeline page stops updating after a force push');
-    expect(prompt.endsWith('What is this about?')).toBe(true);
+    // The agent is told which object the user looks at, reads it with IssueReader, and gets it as quoted data.
+    expect(prompts[0]?.system).toContain('looking at this GitLab object: Issue #1 in ultimate-org/duo-app');
+    expect(prompts[0]?.messages.at(-1)?.content).toBe('Question: What is this about?');
+    const observed = prompts[1]?.messages.at(-1)?.content ?? '';
+    expect(observed).toContain('Action: IssueReader');
+    expect(observed).toContain('<resource type="issue">');
+    expect(observed).toContain('"reference": "ultimate-org/duo-app#1"');
+    expect(observed).toContain('Pipeline page stops updating after a force push');
   });
 
   it('retries a retryable provider failure that happened before any text, then answers', async () => {
@@ -159,6 +163,7 @@ describe('AI actions through the queue and the worker', () => {
   }, 20_000);
 
   it('ends with one truthful error message when the provider fails after streaming text', async () => {
+    // A slash command streams the model's text as it comes (the agent would hold it back until its final answer).
     failures = [
       {
         marker: 'cut-me',
@@ -167,7 +172,7 @@ describe('AI actions through the queue and the worker', () => {
         error: () => new LlmError({ code: 'unavailable', provider: 'fake', message: 'connection reset' }),
       },
     ];
-    const { final, collector } = await run({ chat: { content: 'cut-me now' } }, 'chat');
+    const { final, collector } = await run({ chat: { content: '/explain cut-me now' } }, 'chat');
     expect(final.extras.status).toBe('ERROR');
     expect(final.errors).toEqual([providerFailureMessage]);
     expect(final.contentHtml).toBeNull();

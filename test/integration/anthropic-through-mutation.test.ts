@@ -142,7 +142,8 @@ describe('chat through the real Anthropic SDK against the stand-in', () => {
 
   it('ends a stream cut after 50 deltas with one truthful error and no duplicated text', async () => {
     standin.script.enqueue({ kind: 'cut', afterDeltas: 50, deltaCount: 100 });
-    const { final, chunks } = await ask('A question whose answer is cut off');
+    // A slash command streams the model's text as it arrives, so the cut shows after 50 chunks.
+    const { final, chunks } = await ask('/explain a question whose answer is cut off');
     expect(chunks).toHaveLength(50);
     expect(final.extras.status).toBe('ERROR');
     expect(final.errors).toEqual([providerFailureMessage]);

@@ -83,9 +83,12 @@ describe('chat history', () => {
     expect(history.map((message) => message.role)).toEqual(['USER', 'ASSISTANT', 'USER', 'ASSISTANT']);
     expect(history[0]?.content).toBe('What is a merge train?');
     expect(history[1]?.contentHtml).toContain('<strong>Fake model answer.</strong>');
-    const secondPrompt = fake.calls.at(-1)?.messages[0]?.content ?? '';
-    expect(secondPrompt).toContain('<conversation>\nUser: What is a merge train?\nAssistant: **Fake model answer.**');
-    expect(secondPrompt.endsWith('And how do I enable it?')).toBe(true);
+    // The earlier exchange goes to the model as turns before the agent's question.
+    const secondTurns = fake.calls.at(-1)?.messages ?? [];
+    expect(secondTurns[0]).toEqual({ role: 'user', content: 'What is a merge train?' });
+    expect(secondTurns[1]?.role).toBe('assistant');
+    expect(secondTurns[1]?.content).toMatch(/^\*\*Fake model answer\.\*\*/);
+    expect(secondTurns.at(-1)?.content).toMatch(/^Question: And how do I enable it\?/);
     // Filters: by request and by role.
     expect((await messages(developer.token, { requestIds: [first] })).map((message) => message.role)).toEqual([
       'USER',
@@ -108,9 +111,10 @@ describe('chat history', () => {
     await chat('/reset', false);
     expect(fake.calls.length).toBe(calls);
     await chat('A fresh question');
-    const prompt = fake.calls.at(-1)?.messages[0]?.content ?? '';
-    expect(prompt).not.toContain('merge train');
-    expect(prompt).not.toContain('<conversation>');
+    const turns = fake.calls.at(-1)?.messages ?? [];
+    expect(turns).toHaveLength(1);
+    expect(turns[0]?.content).toMatch(/^Question: A fresh question/);
+    expect(JSON.stringify(turns)).not.toContain('merge train');
     expect((await messages()).map((message) => message.content)).toContain('/reset');
   });
 

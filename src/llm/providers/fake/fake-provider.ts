@@ -8,6 +8,7 @@ import {
   type LlmResult,
   type LlmStreamPart,
 } from '../../types.ts';
+import { fakeAgentAnswer } from './fake-agent-answer.ts';
 
 export interface FakeProviderOptions {
   /** Milliseconds to wait before each chunk; 0 yields without a timer. */
@@ -50,6 +51,8 @@ export const fakeModelName = 'fake-model';
  * (conversation, resource) before the question, so the last paragraph of the last turn is quoted.
  */
 export function defaultFakeAnswer(request: LlmRequest): string {
+  const agentStep = fakeAgentAnswer(request);
+  if (agentStep !== undefined) return agentStep;
   const lastTurn =
     (request.messages.at(-1)?.content ?? '')
       .trim()
