@@ -46,7 +46,10 @@ function scriptedModel(steps: string[], toolAnswer = 'A tool answer.') {
     respond: (request) => {
       if (!request.system?.includes('Begin!')) return toolAnswer;
       agentCalls.push(request);
-      return steps[agentCalls.length - 1] ?? 'Thought: still thinking\nAction: IssueReader\nAction Input: ultimate-org/duo-app#1';
+      return (
+        steps[agentCalls.length - 1] ??
+        'Thought: still thinking\nAction: IssueReader\nAction Input: ultimate-org/duo-app#1'
+      );
     },
   });
   return { provider, agentCalls };
