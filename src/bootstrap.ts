@@ -178,8 +178,16 @@ export async function startRuntime(
             logger,
           })
         : undefined);
+    // Follow-up jobs (question categorization) go back on the same queue.
+    const followUpQueue = createAiActionQueue(redis.url, prefix);
+    closers.push(() => followUpQueue.close());
     const worker = createAiActionWorker(
       {
+        followUps: {
+          async enqueue(data, jobId) {
+            await followUpQueue.add(data.actionName, data, { jobId });
+          },
+        },
         db: database.db,
         users,
         directory,

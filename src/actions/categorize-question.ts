@@ -18,6 +18,24 @@ export const chatQuestionCategories = {
   'Write, improve, or explain code': 'write, refactor, test, debug or explain code',
 } as const;
 
+const categoryAnswer = z.object({
+  category: z.enum(Object.keys(chatQuestionCategories) as [keyof typeof chatQuestionCategories]),
+  detailed_category: z.string().min(1),
+  language: z.string().optional(),
+});
+
+/** The model's JSON answer (the first `{…}` in it), or undefined when it is not a valid category. */
+export function parseQuestionCategory(answer: string): z.infer<typeof categoryAnswer> | undefined {
+  const json = /\{[\s\S]*\}/.exec(answer)?.[0];
+  if (!json) return undefined;
+  try {
+    const parsed = categoryAnswer.safeParse(JSON.parse(json));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export const categorizeQuestionAction = defineAiAction({
   name: 'categorizeQuestion',
   actionName: 'categorize_question',
@@ -35,6 +53,22 @@ export const categorizeQuestionAction = defineAiAction({
   promptVariables: ['categories', 'question'],
   storesInChatHistory: false,
   exampleInput: { question: 'How do I create a merge request?' },
+  /** GitLab's `ai_question_category` event (reference §5.1): the category is the label, the request the property. */
+  async consumeAnswer(answer, context) {
+    const category = parseQuestionCategory(answer);
+    if (!category) {
+      context.logger.warn({ requestId: context.requestId }, 'question category answer was not valid JSON; not tracked');
+      return;
+    }
+    context.tracker?.track({
+      category: 'Gitlab::Llm::Completions::CategorizeQuestion',
+      action: 'ai_question_category',
+      label: category.category,
+      property: context.requestId,
+      userId: context.userId,
+      client: context.client,
+    });
+  },
   async plan({ input }) {
     return {
       kind: 'prompt',

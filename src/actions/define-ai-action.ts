@@ -4,6 +4,8 @@ import type { AuthUser } from '../auth/tokens.ts';
 import type { CurrentFile } from '../chat/agent/agent-prompt.ts';
 import type { Database } from '../db/client.ts';
 import type { LlmRequest } from '../llm/types.ts';
+import type { Logger } from '../logger.ts';
+import type { EventTracker } from '../tracking/event-tracker.ts';
 
 export type Maturity = 'experimental' | 'beta' | 'ga';
 
@@ -73,6 +75,20 @@ export interface AiActionDefinition<Input extends Record<string, unknown> = Reco
   /** Example arguments that must build a valid prompt (checked by the catalogue test). */
   exampleInput: Input;
   plan(context: AiActionRunContext<Input>): Promise<AiActionPlan>;
+  /**
+   * For internal actions whose answer is for the service, not for a user (categorize_question): the worker
+   * hands the model's whole answer here and publishes nothing.
+   */
+  consumeAnswer?(answer: string, context: AiAnswerContext): Promise<void>;
+}
+
+/** What {@link AiActionDefinition.consumeAnswer} may use. */
+export interface AiAnswerContext {
+  requestId: string;
+  userId: number;
+  client: string;
+  tracker?: EventTracker | undefined;
+  logger: Logger;
 }
 
 /** Identity function that keeps the input type attached to the definition. */

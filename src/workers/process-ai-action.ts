@@ -41,6 +41,8 @@ export interface WorkerServices {
   tracker?: EventTracker;
   /** Job duration, time to first chunk and token spend; optional so tests can leave it out. */
   metrics?: Metrics;
+  /** Enqueues internal follow-up jobs (question categorization after a chat answer); absent: none are run. */
+  followUps?: { enqueue(data: AiActionJobData, jobId: string): Promise<void> };
 }
 
 export type AiActionJobStatus = 'completed' | 'answered-with-error' | 'skipped';
@@ -147,6 +149,27 @@ export async function handleAiActionJob(
             enabledFeatureFlags: data.enabledFeatureFlags,
           }
         : undefined;
+  if (action.consumeAnswer) {
+    // An internal action's answer is for the service: nothing is streamed or published.
+    if (!request) return 'skipped';
+    const produced = await streamAnswer(provider, request, async () => undefined, signal);
+    await action.consumeAnswer(produced.content, {
+      requestId: data.requestId,
+      userId: user.id,
+      client: data.client,
+      tracker: services.tracker,
+      logger,
+    });
+    if (produced.usage && produced.model) {
+      await recordUsage(services.db, {
+        userId: user.id,
+        feature: data.actionName,
+        model: produced.model,
+        usage: produced.usage,
+      }).catch((error: unknown) => logger.error({ err: error }, 'could not record token usage'));
+    }
+    return 'completed';
+  }
   const startedAt = performance.now();
   // GitLab's llm_completion SLI measures from when the request was accepted, not from when the job started.
   const secondsSinceAccepted = () => (Date.now() - data.enqueuedAt) / 1_000;
@@ -235,6 +258,11 @@ export async function handleAiActionJob(
       client: data.client,
     });
   }
+  if (plan.kind === 'agent' && answer.status === 'completed') {
+    await enqueueCategorization(services, data, plan.question).catch((error: unknown) =>
+      logger.warn({ err: error }, 'could not enqueue question categorization'),
+    );
+  }
   // After the answer is out: the user never waits for accounting.
   if (usage && model) {
     await recordUsage(services.db, { userId: user.id, feature: data.actionName, model, usage }).catch(
@@ -242,4 +270,30 @@ export async function handleAiActionJob(
     );
   }
   return 'completed';
+}
+
+/**
+ * GitLab's chat post-processing (reference §5.1): the question is categorized by the internal
+ * `categorize_question` action in a job of its own, behind the `categorize_question` flag.
+ */
+async function enqueueCategorization(services: WorkerServices, data: AiActionJobData, question: string): Promise<void> {
+  if (!services.followUps) return;
+  const flagOn = await services.featureFlags.isEnabled(
+    'categorize_question',
+    { userId: data.userId },
+    { defaultEnabled: true },
+  );
+  if (!flagOn) return;
+  await services.followUps.enqueue(
+    {
+      ...data,
+      actionName: 'categorize_question',
+      resourceGid: null,
+      input: { question },
+      clientSubscriptionId: null,
+      enqueuedAt: Date.now(),
+      enabledFeatureFlags: ['categorize_question'],
+    },
+    `${data.requestId}-categorize_question`,
+  );
 }

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { eq } from 'drizzle-orm';
 import type { Client } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { devToken } from '../../seeds/dev-world.ts';
 import { troubleshootElsewhereMessage } from '../../src/chat/slash-commands.ts';
 import type { DatabaseHandle } from '../../src/db/client.ts';
+import { trackingEvents } from '../../src/db/schema/tracking-events.ts';
 import { toGlobalId } from '../../src/gid.ts';
 import { createFakeProvider } from '../../src/llm/providers/fake/fake-provider.ts';
 import type { ProviderRegistry } from '../../src/llm/registry.ts';
@@ -123,6 +125,24 @@ describe('Duo Chat in two tabs', () => {
     );
     expect(history.body.data?.aiMessages.nodes.map((message) => message.role)).toEqual(['USER', 'ASSISTANT']);
     for (const collector of [a.all, a.own, b.all, b.own, other.all, other.own]) collector.stop();
+
+    // GitLab's tracking: the tool used, then the question's category from the internal follow-up job.
+    const events = await vi.waitFor(
+      async () => {
+        const rows = await database.db.select().from(trackingEvents).where(eq(trackingEvents.property, requestId));
+        if (!rows.some((row) => row.action === 'ai_question_category')) throw new Error('not categorized yet');
+        return rows;
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+    expect(events).toContainEqual(
+      expect.objectContaining({ action: 'process_gitlab_duo_question', label: 'IssueReader', value: 1, userId: 3 }),
+    );
+    expect(events).toContainEqual(
+      expect.objectContaining({ action: 'ai_question_category', label: 'Explain something besides code', userId: 3 }),
+    );
+    // The categorization's answer is for us: nothing of it reached the user's subscriptions.
+    expect(a.all.messages.filter((message) => message.requestId === requestId)).toHaveLength(2);
   });
 
   it('runs slash commands without the agent: /explain with the selected code and its language', async () => {

@@ -53,6 +53,18 @@ export const fakeModelName = 'fake-model';
 export function defaultFakeAnswer(request: LlmRequest): string {
   const agentStep = fakeAgentAnswer(request);
   if (agentStep !== undefined) return agentStep;
+  // Question categorization asks for JSON: answer with a plausible category so the pipeline runs offline.
+  if (request.system?.includes('You classify questions')) {
+    const question = /<question>\n([\s\S]*?)\n<\/question>/.exec(request.messages.at(-1)?.content ?? '')?.[1] ?? '';
+    const category = /\b(?:code|function|refactor|test|bug)\b/i.test(question)
+      ? 'Write, improve, or explain code'
+      : /\b(?:issue|epic|merge request)\b/i.test(question)
+        ? 'Explain something besides code'
+        : /^\s*(?:how|what|where|can|does)\b/i.test(question)
+          ? 'Documentation about GitLab'
+          : 'Other';
+    return JSON.stringify({ category, detailed_category: `Fake: ${category}`, language: 'en' });
+  }
   const lastTurn =
     (request.messages.at(-1)?.content ?? '')
       .trim()
