@@ -18,11 +18,17 @@ export interface AiMessage {
   extras: AiMessageExtras;
 }
 
+/**
+ * How a request ended: answered, failed (with a user-safe message in `errors`), cancelled by its owner,
+ * or expired (its deadline passed before it could be answered).
+ */
+export type AiMessageStatus = 'completed' | 'error' | 'cancelled' | 'expired';
+
 export interface AiMessageExtras {
   sources: Record<string, unknown>[];
   hasFeedback: boolean;
   /** On the final message of a request: how it ended. */
-  status: 'completed' | 'error' | null;
+  status: AiMessageStatus | null;
   /** On the final message: which provider and model answered (`anthropic:claude-sonnet-4-5`). */
   model: string | null;
 }

@@ -8,6 +8,7 @@ import { createCachedAccessDirectory } from './auth/access-directory.ts';
 import { createTokenAuthenticator } from './auth/token-authenticator.ts';
 import { createUserLookup } from './auth/user-lookup.ts';
 import { createChatHistory } from './chat/chat-history.ts';
+import { scheduleChatThreadExpiry } from './chat/chat-threads.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { createDatabase, type DatabaseHandle, DatabaseLockedError } from './db/client.ts';
 import { runMigrations } from './db/migrate.ts';
@@ -25,6 +26,8 @@ import { createDocumentationRetriever, type DocumentationRetriever } from './rag
 import { seedOwnDocumentationIfEmpty } from './rag/seed-own-documentation.ts';
 import { createAiActionRateLimiter } from './rate-limit/ai-action-rate-limiter.ts';
 import { createRedis, ensureRedis, RedisUnavailableError, waitUntilReady } from './redis.ts';
+import { listenForCancels } from './requests/cancel-requests.ts';
+import { createRequestLog } from './requests/request-log.ts';
 import { loadRestConfig, type RestConfig } from './rest/rest-config.ts';
 import { createModeratorFromRestConfig } from './rest/rest-moderation.ts';
 import { createApiServer } from './server.ts';
@@ -140,6 +143,7 @@ export async function startRuntime(
   commandRedis.on('error', (error) => logger.warn({ err: { message: error.message } }, 'redis connection error'));
   const pubsub = createAiPubSub({ redisUrl: redis.url, prefix, name: role });
   const chatHistory = createChatHistory(commandRedis, prefix);
+  const requestLog = createRequestLog(commandRedis, prefix);
   // Command connections fail fast instead of queueing; they must be connected before traffic arrives.
   await Promise.all([waitUntilReady(commandRedis), pubsub.ready()]);
   const closers: (() => Promise<unknown>)[] = [];
@@ -195,6 +199,7 @@ export async function startRuntime(
         prompts,
         pubsub,
         chatHistory,
+        requestLog,
         providers,
         metrics,
         logger,
@@ -204,7 +209,20 @@ export async function startRuntime(
       { redisUrl: redis.url, keyPrefix: prefix, concurrency: config.WORKER_CONCURRENCY },
     );
     await worker.waitUntilReady();
+    // aiCancel on any API process reaches the worker process that runs the job.
+    const stopListening = await listenForCancels(
+      createRedis(redis.url, 'blocking', `${role}:cancel-listener`),
+      prefix,
+      (requestId) => {
+        if (worker.cancelJob(requestId, 'cancelled by its owner'))
+          logger.info({ requestId }, 'cancelling a running job');
+      },
+    );
+    closers.push(stopListening);
     logger.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker ready on queue llm_completion');
+    // Background housekeeping belongs to workers (GitLab runs it as a cron job): threads idle for 30 days go.
+    const threadExpiry = scheduleChatThreadExpiry(database.db, logger);
+    closers.push(async () => threadExpiry.stop());
     closers.unshift(async () => {
       // Running jobs get SHUTDOWN_TIMEOUT_MS to finish; after that the worker lets go of them and
       // their locks expire, so another worker picks them up as stalled jobs.
@@ -243,6 +261,7 @@ export async function startRuntime(
       pubsub,
       queue,
       chatHistory,
+      requestLog,
       authenticator,
       directory,
       featureFlags,

@@ -73,10 +73,42 @@ const environmentSchema = z.object({
    * 30 s keeps the hot path free of queries; a revoked token stops working within that time.
    */
   AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  /**
+   * How long after it was accepted a request may still be answered. A job picked up later is not sent to a
+   * provider, and one still running then is stopped; either ends with status `expired`. Ten minutes covers
+   * a long agent turn (ten model calls) with room to spare.
+   */
+  AI_REQUEST_DEADLINE_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(600_000),
   /** GitLab's `ai_action_api_rate_limit`: aiAction requests per user per AI_ACTION_RATE_LIMIT_PERIOD_S; 0 disables. */
   AI_ACTION_RATE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(160),
   /** Eight hours, GitLab's window. */
   AI_ACTION_RATE_LIMIT_PERIOD_S: z.coerce.number().int().min(1).max(604_800).default(28_800),
+  /**
+   * Deepest selection a GraphQL operation may have (introspection's `__schema` is not counted). The schema's
+   * deepest legitimate path is 4 (`aiMessages.nodes.extras.sources`), so 12 leaves room for fragments and
+   * `__type` look-ups while refusing the nested `ofType` towers that amplify work.
+   */
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).max(100).default(12),
+  /**
+   * Largest cost of one operation (graphql-armor's measure: 1 per scalar, 2 per object, children weighted 1.5 per
+   * level). The heaviest legitimate operation, every field of `aiMessages`, costs under 100; 5,000 refuses a
+   * field repeated thousands of times, which needs no alias to cost real work.
+   */
+  GRAPHQL_MAX_COST: z.coerce.number().int().min(1).max(1_000_000).default(5_000),
+  /** Aliases one operation may use (`__typename` excepted); our clients use none, 15 is graphql-armor's default. */
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).max(1_000).default(15),
+  /** Schema introspection (and so GraphiQL's docs); unset: on, except with NODE_ENV=production. */
+  GRAPHQL_INTROSPECTION: booleanFromEnv.optional(),
+  /**
+   * Largest GraphQL request body (HTTP) or WebSocket message; beyond it HTTP answers 413. A chat message may hold
+   * 400,000 characters (GitLab's cap), up to 6 bytes each once JSON-escaped: 4 MiB fits it with room, as for REST.
+   */
+  GRAPHQL_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(64 * 1_024 * 1_024)
+    .default(4 * 1_024 * 1_024),
   /** Prompt definitions (`<feature>/base.yml`, `<feature>/<model>.yml`, `<feature>/migrated.yml`); the repository's by default. */
   PROMPT_DEFINITIONS_DIR: z.string().min(1).optional(),
   /**

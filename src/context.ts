@@ -13,6 +13,7 @@ import type { InputModerator } from './moderation/input-moderator.ts';
 import type { AiPubSub } from './pubsub.ts';
 import type { AiActionRateLimiter } from './rate-limit/ai-action-rate-limiter.ts';
 import type { Redis } from './redis.ts';
+import type { RequestLog } from './requests/request-log.ts';
 import type { RestConfig } from './rest/rest-config.ts';
 import type { EventTracker } from './tracking/event-tracker.ts';
 import type { AiActionQueue } from './workers/queues.ts';
@@ -26,6 +27,8 @@ export interface ApiServices {
   pubsub: AiPubSub;
   queue: AiActionQueue;
   chatHistory: ChatHistory;
+  /** Per-request owner, final-message claim, cancel mark and replayable messages. */
+  requestLog: RequestLog;
   authenticator: TokenAuthenticator;
   /** Cached authorization reads (memberships, groups, seats, resources). */
   directory: AccessDirectory;

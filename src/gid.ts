@@ -8,6 +8,7 @@ export const globalIdTypes = [
   'Epic',
   'Ci::Build',
   'Vulnerability',
+  'Ai::Conversation::Thread',
 ] as const;
 export type GlobalIdType = (typeof globalIdTypes)[number];
 

@@ -35,7 +35,11 @@ export function argumentSetsFor(routing: AiMessageRouting, withClientSubscriptio
 }
 
 export interface AiPubSub {
-  publish(argumentSets: SubscriptionArguments[], message: AiMessage): Promise<void>;
+  /**
+   * Publishes a message on every channel of the argument sets. With `logTo`, the message is first appended
+   * to that Redis stream on the same connection, so the log and the channels see messages in one order.
+   */
+  publish(argumentSets: SubscriptionArguments[], message: AiMessage, options?: { logTo?: string }): Promise<void>;
   subscribe(argumentSet: SubscriptionArguments): AsyncIterableIterator<AiMessage>;
   /** Resolves when both connections are ready. */
   ready(): Promise<void>;
@@ -52,9 +56,12 @@ export function createAiPubSub(options: { redisUrl: string; prefix: string; name
   subscriber.on('error', () => undefined);
   const pubsub = new RedisPubSub({ publisher, subscriber });
   return {
-    async publish(argumentSets, message) {
+    async publish(argumentSets, message, publishOptions = {}) {
       const channels = new Set(argumentSets.map((argumentSet) => channelFor(options.prefix, argumentSet)));
-      await Promise.all([...channels].map((channel) => pubsub.publish(channel, message)));
+      const logged = publishOptions.logTo
+        ? publisher.xadd(publishOptions.logTo, '*', 'message', JSON.stringify(message))
+        : undefined;
+      await Promise.all([logged, ...[...channels].map((channel) => pubsub.publish(channel, message))]);
     },
     subscribe(argumentSet) {
       return pubsub.asyncIterableIterator<AiMessage>(channelFor(options.prefix, argumentSet));

@@ -4,7 +4,15 @@ import { authorizeAiAction } from '../auth/ai-authorization.ts';
 import type { Resource } from '../auth/resources.ts';
 import { type Authentication, canUseAiFeatures } from '../auth/tokens.ts';
 import { clearCommands, resetCommand } from '../chat/chat-history.ts';
+import {
+  addChatThreadMessage,
+  type ChatThread,
+  createChatThread,
+  findChatThread,
+  threadNotFoundMessage,
+} from '../chat/chat-threads.ts';
 import type { ApiServices } from '../context.ts';
+import type { ConversationType } from '../db/schema/ai-conversation-threads.ts';
 import { AppError, resourceNotAvailableMessage } from '../errors.ts';
 import { parseGlobalId, toGlobalId } from '../gid.ts';
 import { InputModerationError } from '../moderation/input-moderation-error.ts';
@@ -20,12 +28,20 @@ export interface AiActionSubmission {
   arguments: Record<string, unknown>;
   clientSubscriptionId: string | null;
   platformOrigin: string | null;
+  /** Chat only: the user's Postgres thread to continue (database id). */
+  threadId?: number | null;
+  /** Chat only: without `threadId`, start a new thread of this type. Neither: the Redis stream. */
+  conversationType?: ConversationType | null;
   /** The request's User-Agent, for the tracking `client`. */
   userAgent?: string | null;
 }
 
 /** GitLab's message when zero or several action keys are sent. */
 export const oneActionKeyMessage = 'Only one method argument is required';
+
+/** Threads hold chat conversations; other actions have no history to keep. */
+export const threadForChatOnlyMessage =
+  'threadId and conversationType are only accepted by actions with a chat history';
 
 function describeZodIssues(issues: readonly { path: PropertyKey[]; message: string }[], actionKey: string): string {
   return issues
@@ -37,19 +53,21 @@ function describeZodIssues(issues: readonly { path: PropertyKey[]; message: stri
 }
 
 /**
- * Validates, authorizes and enqueues one AI action; returns its request id. Every refusal throws an
- * AppError before anything is written or enqueued.
+ * Validates, authorizes and enqueues one AI action; returns its request id, and the thread a chat message
+ * went to when it went to one. Every refusal throws an AppError before anything is written or enqueued.
  */
 export async function submitAiAction(
   services: ApiServices,
   authentication: Authentication | undefined,
   submission: AiActionSubmission,
-): Promise<{ requestId: string }> {
+): Promise<{ requestId: string; threadId: number | null }> {
   if (!authentication || !canUseAiFeatures(authentication)) {
     throw new AppError('FORBIDDEN', resourceNotAvailableMessage);
   }
   const action = findAiAction(submission.actionKey);
   if (!action || action.internal) throw new AppError('BAD_USER_INPUT', `Unknown method ${submission.actionKey}`);
+  const wantsThread = Boolean(submission.threadId) || Boolean(submission.conversationType);
+  if (wantsThread && !action.storesInChatHistory) throw new AppError('BAD_USER_INPUT', threadForChatOnlyMessage);
   const parsed = action.input.safeParse(submission.arguments);
   if (!parsed.success) {
     throw new AppError('BAD_USER_INPUT', describeZodIssues(parsed.error.issues, submission.actionKey));
@@ -77,9 +95,26 @@ export async function submitAiAction(
     { flags: services.featureFlags, directory: services.directory, bundles: services.bundles },
   );
   if (refusal) throw new AppError('FORBIDDEN', refusal);
+  const db = services.database.db;
+  // An unknown, expired or other user's thread is refused before the rate limit counts the request.
+  let thread: ChatThread | undefined;
+  if (submission.threadId) {
+    thread = await findChatThread(db, { userId: authentication.user.id, threadId: submission.threadId });
+    if (!thread) throw new AppError('NOT_FOUND', threadNotFoundMessage);
+  }
   const moderatedInput = await moderateInput(services, action.actionName, input);
   if (action.rateLimitClass === 'ai_action' && !(await services.rateLimiter.consume(authentication.user.id))) {
     throw new AppError('RATE_LIMITED', rateLimitedMessage);
+  }
+  const command = typeof moderatedInput.content === 'string' ? moderatedInput.content.trim() : undefined;
+  const isClear = action.storesInChatHistory && command !== undefined && clearCommands.includes(command);
+  if (wantsThread && (!thread || isClear)) {
+    // A new thread for `conversationType`; `/clear` on a thread starts a new one of the same type (GitLab's
+    // `to_new_thread!`); the old thread keeps its messages until it expires.
+    thread = await createChatThread(db, {
+      userId: authentication.user.id,
+      conversationType: thread?.conversationType ?? submission.conversationType ?? 'duo_chat',
+    });
   }
 
   const requestId = randomUUID();
@@ -103,9 +138,12 @@ export async function submitAiAction(
     clientSubscriptionId: submission.clientSubscriptionId,
     platformOrigin: submission.platformOrigin,
     enqueuedAt: Date.now(),
+    deadlineAt: Date.now() + services.config.AI_REQUEST_DEADLINE_MS,
     enabledFeatureFlags,
     client: clientFromUserAgent(submission.userAgent, submission.platformOrigin),
+    ...(thread ? { threadId: thread.id } : {}),
   });
+  const threadId = thread?.id ?? null;
 
   if (action.storesInChatHistory && typeof moderatedInput.content === 'string') {
     // GitLab's ChatService: the prompt is stored and broadcast to every tab before the job runs,
@@ -128,21 +166,37 @@ export async function submitAiAction(
       actionName: action.actionName,
       clientSubscriptionId: submission.clientSubscriptionId,
     };
-    const command = moderatedInput.content.trim();
-    const isClear = clearCommands.includes(command);
-    await withRedisAvailable(() =>
-      Promise.all([
-        // `/clear` wipes the history instead of joining it; `/reset` is kept as the boundary.
-        isClear
-          ? services.chatHistory.clear(authentication.user.id)
-          : services.chatHistory.add(authentication.user.id, userMessage),
-        services.pubsub.publish(argumentSetsFor(routing, false), userMessage),
-      ]),
-    );
+    if (thread) {
+      // The thread is the only store of its messages: nothing goes to the Redis stream. `/clear` already
+      // started a new thread above; `/reset` is kept as the boundary.
+      if (!isClear) {
+        const added = await addChatThreadMessage(db, {
+          userId: authentication.user.id,
+          threadId: thread.id,
+          message: userMessage,
+        });
+        if (!added) throw new AppError('NOT_FOUND', threadNotFoundMessage);
+      }
+      await withRedisAvailable(() => services.pubsub.publish(argumentSetsFor(routing, false), userMessage));
+    } else {
+      await withRedisAvailable(() =>
+        Promise.all([
+          // `/clear` wipes the history instead of joining it; `/reset` is kept as the boundary.
+          isClear
+            ? services.chatHistory.clear(authentication.user.id)
+            : services.chatHistory.add(authentication.user.id, userMessage),
+          services.pubsub.publish(argumentSetsFor(routing, false), userMessage),
+        ]),
+      );
+    }
     // Neither command calls a model (GitLab's ChatService).
-    if (isClear || command === resetCommand) return { requestId };
+    if (isClear || command === resetCommand) return { requestId, threadId };
   }
-  await withRedisAvailable(() => services.queue.add(action.actionName, jobData, { jobId: requestId }));
+  await withRedisAvailable(async () => {
+    // The owner is recorded first: cancelling and resuming check it, and the job may start at once.
+    await services.requestLog.register(requestId, authentication.user.id);
+    await services.queue.add(action.actionName, jobData, { jobId: requestId });
+  });
   services.metrics.countAiAction(action.actionName);
   const project = resource && 'project' in resource ? resource.project : undefined;
   const groupId = project ? project.groupId : resource && 'group' in resource ? resource.group.id : undefined;
@@ -157,7 +211,7 @@ export async function submitAiAction(
     projectId: project?.id ?? null,
     client: jobData.client,
   });
-  return { requestId };
+  return { requestId, threadId };
 }
 
 /** Keys whose values are ids, not text a user wrote: never moderated or redacted. */

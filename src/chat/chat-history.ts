@@ -29,6 +29,14 @@ export interface HistoryFilters {
   roles?: readonly AiMessage['role'][] | null;
 }
 
+/** GitLab's `last_conversation`: the messages after the last `/reset`, all of them when there is none. */
+export function messagesAfterLastReset(messages: readonly AiMessage[]): AiMessage[] {
+  const lastReset = messages.findLastIndex(
+    (message) => message.role === 'user' && message.content.trim() === resetCommand,
+  );
+  return messages.slice(lastReset + 1);
+}
+
 function parseJson<T>(text: string | undefined, fallback: T): T {
   if (!text) return fallback;
   try {
@@ -122,11 +130,7 @@ export function createChatHistory(redis: Redis, prefix: string) {
 
     /** The messages after the last `/reset`: what the model is told of the conversation. */
     async lastConversation(userId: number): Promise<AiMessage[]> {
-      const messages = await read(userId);
-      const lastReset = messages.findLastIndex(
-        (message) => message.role === 'user' && message.content.trim() === resetCommand,
-      );
-      return messages.slice(lastReset + 1);
+      return messagesAfterLastReset(await read(userId));
     },
 
     /** `/clear`: wipes the stream and its feedback marks. */

@@ -9,7 +9,10 @@ import type { LlmMessage } from '../llm/types.ts';
 export function conversationForModel(messages: readonly AiMessage[], currentRequestId: string): LlmMessage[] {
   const exchanges = new Map<string, AiMessage[]>();
   for (const message of messages) {
+    const ended = message.extras.status;
     if (message.requestId === currentRequestId || message.role === 'system' || message.errors.length > 0) continue;
+    // A cancelled or expired answer is partial: the model should not build on it.
+    if (ended === 'cancelled' || ended === 'expired' || ended === 'error') continue;
     const exchange = exchanges.get(message.requestId) ?? [];
     exchange.push(message);
     exchanges.set(message.requestId, exchange);

@@ -1,7 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** How an AI job ended, as the worker reports it. */
-export type JobOutcome = 'success' | 'error' | 'cancelled';
+export type JobOutcome = 'success' | 'error' | 'cancelled' | 'expired';
 
 /** Labels of GitLab's `gitlab_cloud_cost_spend_entry_total` (the AI gateway's label set). */
 export interface TokenSpend {

@@ -4,6 +4,7 @@ import { canReadResource } from '../auth/authorize.ts';
 import { canRead } from '../auth/tokens.ts';
 import { AppError, resourceNotAvailableMessage } from '../errors.ts';
 import { parseGlobalId, toGlobalId } from '../gid.ts';
+import { resumeRequest } from '../requests/resume-request.ts';
 import { AiMessageRef } from './ai-message.ts';
 import { builder } from './builder.ts';
 
@@ -28,6 +29,11 @@ builder.subscriptionField('aiCompletionResponse', (t) =>
       resourceId: t.arg({ type: 'AiModelID' }),
       clientSubscriptionId: t.arg.string(),
       aiAction: t.arg({ type: AiActionEnum }),
+      requestId: t.arg.id({
+        description:
+          'Resume one request after a reconnect: its chunks after `lastChunkId`, then the live ones, then its final message, which ends the subscription.',
+      }),
+      lastChunkId: t.arg.int({ description: 'With `requestId`: the last chunk the client received (0: none).' }),
     },
     subscribe: async (_root, args, context) => {
       const authentication = context.authentication;
@@ -43,6 +49,21 @@ builder.subscriptionField('aiCompletionResponse', (t) =>
         if (!resource || !(await canReadResource(context.services.directory, authentication.user, resource))) {
           throw new AppError('FORBIDDEN', resourceNotAvailableMessage);
         }
+      }
+      if (args.requestId !== null && args.requestId !== undefined) {
+        const requestId = String(args.requestId);
+        if ((await context.services.requestLog.owner(requestId)) !== authentication.user.id) {
+          throw new AppError('FORBIDDEN', "The request does not exist or you don't have permission to read it.");
+        }
+        return resumeRequest({
+          redis: context.services.redis,
+          requestLog: context.services.requestLog,
+          requestId,
+          lastChunkId: Math.max(0, args.lastChunkId ?? 0),
+        });
+      }
+      if (args.lastChunkId !== null && args.lastChunkId !== undefined) {
+        throw new AppError('BAD_USER_INPUT', 'lastChunkId needs the requestId of the request to resume.');
       }
       return context.services.pubsub.subscribe({
         userId: userGid,

@@ -17,7 +17,12 @@ export const AiMessageTypeEnum = builder.enumType('AiMessageType', {
 
 export const AiMessageStatusEnum = builder.enumType('AiMessageStatus', {
   description: 'How a request ended, on its final message.',
-  values: { COMPLETED: { value: 'completed' }, ERROR: { value: 'error' } } as const,
+  values: {
+    COMPLETED: { value: 'completed' },
+    ERROR: { value: 'error' },
+    CANCELLED: { value: 'cancelled' },
+    EXPIRED: { value: 'expired' },
+  } as const,
 });
 
 export const AiMessageExtrasRef = builder.objectRef<AiMessageExtras>('AiMessageExtras').implement({

@@ -12,6 +12,7 @@ export const builder = new SchemaBuilder<{
     UserID: { Input: string; Output: string };
     NamespaceID: { Input: string; Output: string };
     ProjectID: { Input: string; Output: string };
+    AiConversationThreadID: { Input: string; Output: string };
   };
 }>({});
 

@@ -2,9 +2,11 @@
 import './scalars.ts';
 import './ai-message.ts';
 import './ai-action.ts';
+import './ai-cancel.ts';
 import './ai-completion-response.ts';
 import './user.ts';
 import './ai-messages.ts';
+import './ai-conversation-threads.ts';
 import './feature-flag.ts';
 import './group-ai-settings.ts';
 import './ai-provider-status.ts';

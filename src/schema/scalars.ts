@@ -35,6 +35,11 @@ globalIdScalar('AiModelID', 'A global id of a resource an AI action can act on (
 globalIdScalar('UserID', 'A global id of a user (`gid://gitlab/User/1`).', ['User']);
 globalIdScalar('NamespaceID', 'A global id of a namespace (`gid://gitlab/Group/1`).', ['Group']);
 globalIdScalar('ProjectID', 'A global id of a project (`gid://gitlab/Project/1`).', ['Project']);
+globalIdScalar(
+  'AiConversationThreadID',
+  'A global id of a conversation thread (`gid://gitlab/Ai::Conversation::Thread/1`).',
+  ['Ai::Conversation::Thread'],
+);
 
 builder.scalarType('Time', {
   description: 'An ISO-8601 timestamp.',

@@ -1,5 +1,6 @@
 import { Worker } from 'bullmq';
 import { createRedis } from '../redis.ts';
+import { finalizeFailedJob } from './finalize-failed-job.ts';
 import { handleAiActionJob, type WorkerServices } from './process-ai-action.ts';
 import { type AiActionJobData, aiActionQueueName, bullPrefix } from './queues.ts';
 
@@ -24,11 +25,16 @@ export function createAiActionWorker(
     },
   );
   worker.on('error', (error) => services.logger.error({ err: error }, 'worker connection error'));
-  worker.on('failed', (job, error) =>
+  worker.on('failed', (job, error) => {
     services.logger.warn(
       { requestId: job?.data.requestId, err: { name: error.name, message: error.message } },
       'job failed',
-    ),
-  );
+    );
+    if (job) {
+      finalizeFailedJob(services, job, error).catch((finalizeError: unknown) =>
+        services.logger.error({ err: finalizeError, requestId: job.data.requestId }, 'could not end a failed job'),
+      );
+    }
+  });
   return worker;
 }

@@ -6,6 +6,7 @@ import type { Resource } from '../auth/resources.ts';
 import type { UserLookup } from '../auth/user-lookup.ts';
 import type { ChatHistory } from '../chat/chat-history.ts';
 import { conversationForModel } from '../chat/conversation-for-model.ts';
+import { lastConversationFor } from '../chat/last-conversation.ts';
 import type { Database } from '../db/client.ts';
 import type { FeatureFlags } from '../feature-flags/feature-flags.ts';
 import { parseGlobalId, toGlobalId } from '../gid.ts';
@@ -18,11 +19,13 @@ import type { Metrics } from '../metrics/create-metrics.ts';
 import type { PromptLibrary } from '../prompts/prompt-library.ts';
 import type { AiPubSub } from '../pubsub.ts';
 import type { DocumentationRetriever } from '../rag/documentation-retriever.ts';
+import type { RequestLog } from '../requests/request-log.ts';
 import type { EventTracker } from '../tracking/event-tracker.ts';
 import { answerWithAgent } from './answer-with-agent.ts';
 import type { ProducedAnswer } from './produced-answer.ts';
 import { type AiActionJobData, aiActionJobDataSchema } from './queues.ts';
 import { createResponsePublisher } from './response-publisher.ts';
+import { expiredMessage, settleBeforeStart } from './settle-before-start.ts';
 import { streamAnswer } from './stream-answer.ts';
 
 export interface WorkerServices {
@@ -33,6 +36,8 @@ export interface WorkerServices {
   directory: AccessDirectory;
   pubsub: AiPubSub;
   chatHistory: ChatHistory;
+  /** Final-message claims, cancel marks and the replayable chunk log; optional so unit tests can leave it out. */
+  requestLog?: RequestLog;
   providers: ProviderRegistry;
   logger: Logger;
   /** Documentation answers for chat questions asked without a resource; absent: chat answers alone. */
@@ -45,7 +50,7 @@ export interface WorkerServices {
   followUps?: { enqueue(data: AiActionJobData, jobId: string): Promise<void> };
 }
 
-export type AiActionJobStatus = 'completed' | 'answered-with-error' | 'skipped';
+export type AiActionJobStatus = 'completed' | 'answered-with-error' | 'skipped' | 'cancelled' | 'expired';
 
 /** What a user reads when a provider fails for good; details go to the logs, not to the user. */
 export const providerFailureMessage =
@@ -104,10 +109,19 @@ export async function handleAiActionJob(
     requestId: data.requestId,
     userId: user.id,
     storesInChatHistory: action.storesInChatHistory,
+    threadId: data.threadId,
+    db: services.db,
+    ...(services.requestLog ? { requestLog: services.requestLog } : {}),
   });
+  // Internal follow-ups (categorization) share their request's id but publish nothing: they are not settled.
+  const settled = action.consumeAnswer ? undefined : await settleBeforeStart(services.requestLog, publisher, data);
+  if (settled) {
+    logger.info({ outcome: settled }, 'request settled without a model call');
+    return settled;
+  }
 
   const conversation: LlmMessage[] = action.storesInChatHistory
-    ? conversationForModel(await services.chatHistory.lastConversation(user.id), data.requestId)
+    ? conversationForModel(await lastConversationFor(services, user.id, data.threadId), data.requestId)
     : [];
   const plan = await action.plan({
     db: services.db,
@@ -149,10 +163,15 @@ export async function handleAiActionJob(
             enabledFeatureFlags: data.enabledFeatureFlags,
           }
         : undefined;
+  // The job's own signal (aiCancel → BullMQ cancelJob) and the request's deadline both stop the model call.
+  const deadline =
+    data.deadlineAt === undefined ? undefined : AbortSignal.timeout(Math.max(1, data.deadlineAt - Date.now()));
+  const runSignals = [signal, deadline].filter((candidate): candidate is AbortSignal => candidate !== undefined);
+  const runSignal = runSignals.length > 0 ? AbortSignal.any(runSignals) : undefined;
   if (action.consumeAnswer) {
     // An internal action's answer is for the service: nothing is streamed or published.
     if (!request) return 'skipped';
-    const produced = await streamAnswer(provider, request, async () => undefined, signal);
+    const produced = await streamAnswer(provider, request, async () => undefined, runSignal);
     await action.consumeAnswer(produced.content, {
       requestId: data.requestId,
       userId: user.id,
@@ -192,10 +211,21 @@ export async function handleAiActionJob(
             data,
             publishChunk,
             publishToolNotice: (humanName) => publisher.publishToolNotice(humanName),
-            signal,
+            signal: runSignal,
           })
-        : await streamAnswer(provider, request as LlmRequest, publishChunk, signal);
+        : await streamAnswer(provider, request as LlmRequest, publishChunk, runSignal);
   } catch (error) {
+    if (runSignal?.aborted) {
+      // Stopped on purpose: the owner cancelled, or the deadline passed. The text so far stays visible.
+      const status = deadline?.aborted ? 'expired' : 'cancelled';
+      logger.info({ status, streamedCharacters: streamedText.length }, 'request stopped');
+      await publisher.publishFinal(streamedText, {
+        status,
+        ...(status === 'expired' ? { errors: [expiredMessage] } : {}),
+      });
+      services.metrics?.observeJob(data.actionName, secondsSinceAccepted(), status);
+      return status;
+    }
     const attemptsLeft = (job.opts.attempts ?? 1) - (job.attemptsMade + 1);
     if (LlmError.isInstance(error) && error.isRetryable && streamedText === '' && attemptsLeft > 0) {
       logger.warn({ code: error.code, attemptsLeft }, 'provider failed before streaming; retrying');

@@ -16,10 +16,17 @@ export const aiActionJobDataSchema = z.object({
   platformOrigin: z.string().nullable(),
   /** Epoch milliseconds when the API accepted the request. */
   enqueuedAt: z.number(),
+  /** Epoch milliseconds after which the request is not worth answering: it ends as `expired` instead. */
+  deadlineAt: z.number().optional(),
   /** Flags that were on for this request when it was accepted; they travel to providers that accept them. */
   enabledFeatureFlags: z.array(z.string()).default([]),
   /** GitLab's `client` (vscode, jetbrains, web_ide, web, …), from the request's User-Agent. */
   client: z.string().default('web'),
+  /**
+   * The user's Postgres conversation thread the chat continues and stores its answer in; absent: the Redis
+   * stream. The API checked it is the user's; the worker reads and writes it scoped to the user again.
+   */
+  threadId: z.number().int().positive().optional(),
 });
 export type AiActionJobData = z.infer<typeof aiActionJobDataSchema>;
 

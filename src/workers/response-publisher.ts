@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { AiMessage, AiMessageExtras, AiMessageRouting } from '../ai-message.ts';
+import type { AiMessage, AiMessageExtras, AiMessageRouting, AiMessageStatus } from '../ai-message.ts';
 import type { ChatHistory } from '../chat/chat-history.ts';
+import { addChatThreadMessage } from '../chat/chat-threads.ts';
+import type { Database } from '../db/client.ts';
 import { renderMarkdown } from '../markdown.ts';
 import { type AiPubSub, argumentSetsFor } from '../pubsub.ts';
+import type { RequestLog } from '../requests/request-log.ts';
 
 function message(fields: Partial<AiMessage> & Pick<AiMessage, 'requestId' | 'content'>): AiMessage {
   return {
@@ -33,6 +36,11 @@ export function createResponsePublisher(options: {
   requestId: string;
   userId: number;
   storesInChatHistory: boolean;
+  /** The Postgres thread the final message is stored in instead of the Redis stream (needs `db`). */
+  threadId?: number | undefined;
+  db?: Database;
+  /** Keeps chunks replayable and makes the final message happen once per request; absent in some tests. */
+  requestLog?: RequestLog;
 }) {
   const { pubsub, routing, requestId } = options;
   let nextChunkId = 1;
@@ -40,6 +48,15 @@ export function createResponsePublisher(options: {
   let publishError: unknown;
   const chunkKeys = argumentSetsFor(routing, true);
   const hasClientSubscription = routing.clientSubscriptionId !== null;
+  const logTo = options.requestLog?.streamKey(requestId);
+
+  /** One store per message: the thread when the request has one (no copy in the stream), else the stream. */
+  async function store(final: AiMessage): Promise<void> {
+    if (options.threadId === undefined) return options.chatHistory.add(options.userId, final);
+    if (!options.db) throw new Error('createResponsePublisher: a threadId needs db');
+    // False when the thread expired or was deleted while the job ran: the answer is still published, only not kept.
+    await addChatThreadMessage(options.db, { userId: options.userId, threadId: options.threadId, message: final });
+  }
 
   return {
     /** Chat chunks without a clientSubscriptionId have nowhere private to go and are not sent. */
@@ -56,7 +73,7 @@ export function createResponsePublisher(options: {
       if (!this.streamsChunks) return;
       const chunk = message({ requestId, content, chunkId: nextChunkId });
       nextChunkId += 1;
-      const sent = pubsub.publish(chunkKeys, chunk);
+      const sent = pubsub.publish(chunkKeys, chunk, logTo ? { logTo } : {});
       inFlight.add(sent);
       sent.then(
         () => inFlight.delete(sent),
@@ -78,14 +95,21 @@ export function createResponsePublisher(options: {
       await pubsub.publish(chunkKeys, message({ requestId, content: humanName, role: 'system', type: 'tool' }));
     },
 
+    /**
+     * The request's one terminal message. Idempotent per request: when another attempt (a retried job, the
+     * API cancelling a queued job) already published it, nothing is sent and undefined is returned.
+     */
     async publishFinal(
       content: string,
-      outcome: { status: 'completed' | 'error'; errors?: string[]; extras?: Partial<AiMessageExtras> },
-    ): Promise<AiMessage> {
+      outcome: { status: AiMessageStatus; errors?: string[]; extras?: Partial<AiMessageExtras> },
+    ): Promise<AiMessage | undefined> {
       await Promise.allSettled(inFlight);
       if (publishError) throw publishError;
       const errors = outcome.errors ?? [];
+      const id = randomUUID();
+      if (options.requestLog && !(await options.requestLog.claimFinal(requestId, id))) return undefined;
       const final = message({
+        id,
         requestId,
         content,
         contentHtml: errors.length > 0 ? null : renderMarkdown(content),
@@ -96,9 +120,10 @@ export function createResponsePublisher(options: {
         ? [...argumentSetsFor(routing, false), ...chunkKeys]
         : argumentSetsFor(routing, false);
       await Promise.all([
-        options.storesInChatHistory ? options.chatHistory.add(options.userId, final) : undefined,
-        pubsub.publish(keys, final),
+        options.storesInChatHistory ? store(final) : undefined,
+        pubsub.publish(keys, final, logTo ? { logTo } : {}),
       ]);
+      await options.requestLog?.expireFinished(requestId);
       return final;
     },
   };

@@ -1,5 +1,6 @@
 // Loads every table for drizzle's relational queries and for drizzle-kit; exports no values of its own.
 
+export * from './ai-conversation-threads.ts';
 export * from './ai-feature-settings.ts';
 export * from './ai-usage.ts';
 export * from './ci-builds.ts';

@@ -1,0 +1,108 @@
+import type { AiMessage } from '../ai-message.ts';
+import type { Redis } from '../redis.ts';
+
+/** How long a request's record lives while it may still run: long enough for any deadline. */
+export const requestRecordSeconds = 3_600;
+/** How long a finished request's messages stay replayable for a client that reconnects. */
+export const finishedStreamSeconds = 600;
+
+/**
+ * What Redis keeps about one request, beside the pub/sub messages: who owns it, whether its one final
+ * message was claimed, whether its owner asked to cancel it, and every chunk and the final message in
+ * order (a Redis stream) so a client that reconnects can resume without a gap or a duplicate.
+ */
+export interface RequestLog {
+  /** Records the owner when the request is accepted. */
+  register(requestId: string, userId: number): Promise<void>;
+  /** The owner's user id, or undefined when the request is unknown or forgotten. */
+  owner(requestId: string): Promise<number | undefined>;
+  /** The stream key the publisher appends to (with PUBLISH, on one connection, so order is shared). */
+  streamKey(requestId: string): string;
+  /** True for exactly one caller per request: whoever publishes the final message. */
+  claimFinal(requestId: string, messageId: string): Promise<boolean>;
+  /** Whether the final message was published. */
+  isFinished(requestId: string): Promise<boolean>;
+  /** Shortens the stream's life once the final message is in it. */
+  expireFinished(requestId: string): Promise<void>;
+  /** The chunks published so far, in order. */
+  chunks(requestId: string): Promise<AiMessage[]>;
+  /**
+   * Messages after `afterChunkId` (chunks with a higher id, then the final message), waiting up to
+   * `blockMs` for new ones; `cursor` continues a previous read. Uses `connection` for the blocking read.
+   */
+  read(
+    connection: Redis,
+    requestId: string,
+    cursor: string,
+    blockMs: number,
+  ): Promise<{ messages: AiMessage[]; cursor: string }>;
+  markCancelRequested(requestId: string): Promise<void>;
+  isCancelRequested(requestId: string): Promise<boolean>;
+}
+
+function parseEntries(entries: [string, string[]][] | null | undefined): { messages: AiMessage[]; cursor?: string } {
+  const messages: AiMessage[] = [];
+  let cursor: string | undefined;
+  for (const [id, fields] of entries ?? []) {
+    cursor = id;
+    const index = fields.indexOf('message');
+    const json = index >= 0 ? fields[index + 1] : undefined;
+    if (json) messages.push(JSON.parse(json) as AiMessage);
+  }
+  return cursor === undefined ? { messages } : { messages, cursor };
+}
+
+export function createRequestLog(redis: Redis, prefix: string): RequestLog {
+  const recordKey = (requestId: string) => `${prefix}ai_request:${requestId}`;
+  const streamKey = (requestId: string) => `${prefix}ai_request:${requestId}:messages`;
+  return {
+    streamKey,
+    async register(requestId, userId) {
+      await redis
+        .multi()
+        .hset(recordKey(requestId), 'userId', String(userId))
+        .expire(recordKey(requestId), requestRecordSeconds)
+        .exec();
+    },
+    async owner(requestId) {
+      const value = await redis.hget(recordKey(requestId), 'userId');
+      return value === null ? undefined : Number(value);
+    },
+    async claimFinal(requestId, messageId) {
+      const [[, claimed] = [null, 0]] =
+        (await redis
+          .multi()
+          .hsetnx(recordKey(requestId), 'final', messageId)
+          .expire(recordKey(requestId), requestRecordSeconds)
+          .exec()) ?? [];
+      return claimed === 1;
+    },
+    async isFinished(requestId) {
+      return (await redis.hexists(recordKey(requestId), 'final')) === 1;
+    },
+    async expireFinished(requestId) {
+      await redis
+        .multi()
+        .expire(streamKey(requestId), finishedStreamSeconds)
+        .expire(recordKey(requestId), finishedStreamSeconds)
+        .exec();
+    },
+    async chunks(requestId) {
+      const entries = (await redis.xrange(streamKey(requestId), '-', '+')) as [string, string[]][];
+      return parseEntries(entries).messages.filter((message) => message.chunkId !== null);
+    },
+    async read(connection, requestId, cursor, blockMs) {
+      const result = (await connection.xread('BLOCK', blockMs, 'STREAMS', streamKey(requestId), cursor)) as
+        | [string, [string, string[]][]][]
+        | null;
+      const parsed = parseEntries(result?.[0]?.[1]);
+      return { messages: parsed.messages, cursor: parsed.cursor ?? cursor };
+    },
+    async markCancelRequested(requestId) {
+      await redis.hset(recordKey(requestId), 'cancel', '1');
+    },
+    async isCancelRequested(requestId) {
+      return (await redis.hget(recordKey(requestId), 'cancel')) === '1';
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import type { Job } from 'bullmq';
+import { toGlobalId } from '../gid.ts';
+import type { WorkerServices } from './process-ai-action.ts';
+import { providerFailureMessage } from './process-ai-action.ts';
+import { aiActionJobDataSchema } from './queues.ts';
+import { createResponsePublisher } from './response-publisher.ts';
+import { interruptedMessage } from './settle-before-start.ts';
+
+/**
+ * A job that failed for good (retries spent, stalled twice after worker crashes, an unexpected error)
+ * still owes its user a terminal message. Published once: when the job itself already did, nothing
+ * happens.
+ */
+export async function finalizeFailedJob(services: WorkerServices, job: Job<unknown>, error: Error): Promise<void> {
+  const attempts = job.opts.attempts ?? 1;
+  const stalled = /stalled/i.test(error.message);
+  if (!stalled && job.attemptsMade < attempts && error.name !== 'UnrecoverableError') return;
+  const parsed = aiActionJobDataSchema.safeParse(job.data);
+  if (!parsed.success || !services.requestLog) return;
+  const data = parsed.data;
+  const publisher = createResponsePublisher({
+    pubsub: services.pubsub,
+    chatHistory: services.chatHistory,
+    requestLog: services.requestLog,
+    routing: {
+      userGid: toGlobalId('User', data.userId),
+      resourceGid: data.resourceGid,
+      actionName: data.actionName,
+      clientSubscriptionId: data.clientSubscriptionId,
+    },
+    requestId: data.requestId,
+    userId: data.userId,
+    storesInChatHistory: false,
+  });
+  const chunks = await services.requestLog.chunks(data.requestId);
+  const published = await publisher.publishFinal(chunks.map((chunk) => chunk.content).join(''), {
+    status: 'error',
+    errors: [chunks.length > 0 ? interruptedMessage : providerFailureMessage],
+  });
+  if (published) services.logger.warn({ requestId: data.requestId, stalled }, 'failed job ended with an error message');
+}
