@@ -206,7 +206,12 @@ export async function startRuntime(
         tracker,
         ...(documentation ? { documentation } : {}),
       },
-      { redisUrl: redis.url, keyPrefix: prefix, concurrency: config.WORKER_CONCURRENCY },
+      {
+        redisUrl: redis.url,
+        keyPrefix: prefix,
+        concurrency: config.WORKER_CONCURRENCY,
+        lockDurationMs: config.WORKER_LOCK_DURATION_MS,
+      },
     );
     await worker.waitUntilReady();
     // aiCancel on any API process reaches the worker process that runs the job.

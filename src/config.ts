@@ -69,6 +69,11 @@ const environmentSchema = z.object({
    */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(50),
   /**
+   * BullMQ job lock: renewed every half of it while a job runs, so a 2-minute stream keeps its lock; when a
+   * worker dies, its jobs are re-run by another worker after at most this long. 30 s is BullMQ's default.
+   */
+  WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+  /**
    * How long an authenticated token (and a job's user) is trusted without asking the database.
    * 30 s keeps the hot path free of queries; a revoked token stops working within that time.
    */

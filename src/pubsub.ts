@@ -40,11 +40,31 @@ export interface AiPubSub {
    * to that Redis stream on the same connection, so the log and the channels see messages in one order.
    */
   publish(argumentSets: SubscriptionArguments[], message: AiMessage, options?: { logTo?: string }): Promise<void>;
+  /**
+   * Publishes a request's final message at most once, atomically (one Lua script): claims `final` in the
+   * request's record hash, appends the message to its log and publishes it. A process that dies after
+   * sending the script cannot leave the claim without the message. False when it was already claimed.
+   */
+  publishOnce(
+    argumentSets: SubscriptionArguments[],
+    message: AiMessage,
+    keys: { record: string; log: string; recordSeconds: number; logSeconds: number },
+  ): Promise<boolean>;
   subscribe(argumentSet: SubscriptionArguments): AsyncIterableIterator<AiMessage>;
   /** Resolves when both connections are ready. */
   ready(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** KEYS: record hash, log stream. ARGV: message id, payload, record TTL, log TTL, channels…. */
+const publishOnceScript = `
+if redis.call('HSETNX', KEYS[1], 'final', ARGV[1]) == 0 then return 0 end
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+redis.call('XADD', KEYS[2], '*', 'message', ARGV[2])
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[4]))
+for index = 5, #ARGV do redis.call('PUBLISH', ARGV[index], ARGV[2]) end
+return 1
+`;
 
 /** Redis pub/sub through graphql-redis-subscriptions: one publisher and one subscriber connection per process. */
 export function createAiPubSub(options: { redisUrl: string; prefix: string; name: string }): AiPubSub {
@@ -62,6 +82,21 @@ export function createAiPubSub(options: { redisUrl: string; prefix: string; name
         ? publisher.xadd(publishOptions.logTo, '*', 'message', JSON.stringify(message))
         : undefined;
       await Promise.all([logged, ...[...channels].map((channel) => pubsub.publish(channel, message))]);
+    },
+    async publishOnce(argumentSets, message, keys) {
+      const channels = [...new Set(argumentSets.map((argumentSet) => channelFor(options.prefix, argumentSet)))];
+      const published = await publisher.eval(
+        publishOnceScript,
+        2,
+        keys.record,
+        keys.log,
+        message.id,
+        JSON.stringify(message),
+        String(keys.recordSeconds),
+        String(keys.logSeconds),
+        ...channels,
+      );
+      return published === 1;
     },
     subscribe(argumentSet) {
       return pubsub.asyncIterableIterator<AiMessage>(channelFor(options.prefix, argumentSet));

@@ -18,12 +18,10 @@ export interface RequestLog {
   owner(requestId: string): Promise<number | undefined>;
   /** The stream key the publisher appends to (with PUBLISH, on one connection, so order is shared). */
   streamKey(requestId: string): string;
-  /** True for exactly one caller per request: whoever publishes the final message. */
-  claimFinal(requestId: string, messageId: string): Promise<boolean>;
+  /** The record hash whose `final` field marks the one final message (claimed by `AiPubSub.publishOnce`). */
+  recordKey(requestId: string): string;
   /** Whether the final message was published. */
   isFinished(requestId: string): Promise<boolean>;
-  /** Shortens the stream's life once the final message is in it. */
-  expireFinished(requestId: string): Promise<void>;
   /** The chunks published so far, in order. */
   chunks(requestId: string): Promise<AiMessage[]>;
   /**
@@ -53,10 +51,12 @@ function parseEntries(entries: [string, string[]][] | null | undefined): { messa
 }
 
 export function createRequestLog(redis: Redis, prefix: string): RequestLog {
-  const recordKey = (requestId: string) => `${prefix}ai_request:${requestId}`;
-  const streamKey = (requestId: string) => `${prefix}ai_request:${requestId}:messages`;
+  // One hash tag per request: both keys live in one Redis Cluster slot, as the publish script needs.
+  const recordKey = (requestId: string) => `${prefix}ai_request:{${requestId}}`;
+  const streamKey = (requestId: string) => `${prefix}ai_request:{${requestId}}:messages`;
   return {
     streamKey,
+    recordKey,
     async register(requestId, userId) {
       await redis
         .multi()
@@ -68,24 +68,8 @@ export function createRequestLog(redis: Redis, prefix: string): RequestLog {
       const value = await redis.hget(recordKey(requestId), 'userId');
       return value === null ? undefined : Number(value);
     },
-    async claimFinal(requestId, messageId) {
-      const [[, claimed] = [null, 0]] =
-        (await redis
-          .multi()
-          .hsetnx(recordKey(requestId), 'final', messageId)
-          .expire(recordKey(requestId), requestRecordSeconds)
-          .exec()) ?? [];
-      return claimed === 1;
-    },
     async isFinished(requestId) {
       return (await redis.hexists(recordKey(requestId), 'final')) === 1;
-    },
-    async expireFinished(requestId) {
-      await redis
-        .multi()
-        .expire(streamKey(requestId), finishedStreamSeconds)
-        .expire(recordKey(requestId), finishedStreamSeconds)
-        .exec();
     },
     async chunks(requestId) {
       const entries = (await redis.xrange(streamKey(requestId), '-', '+')) as [string, string[]][];

@@ -7,7 +7,7 @@ import { type AiActionJobData, aiActionQueueName, bullPrefix } from './queues.ts
 /** The BullMQ worker of the `llm_completion` queue. */
 export function createAiActionWorker(
   services: WorkerServices,
-  options: { redisUrl: string; keyPrefix: string; concurrency: number },
+  options: { redisUrl: string; keyPrefix: string; concurrency: number; lockDurationMs?: number },
 ) {
   const connection = createRedis(options.redisUrl, 'blocking', 'worker:llm_completion');
   connection.on('error', () => undefined);
@@ -19,7 +19,9 @@ export function createAiActionWorker(
       prefix: bullPrefix(options.keyPrefix),
       concurrency: options.concurrency,
       // Streams can run for minutes; the lock is renewed every lockDuration / 2 while the job runs.
-      lockDuration: 30_000,
+      lockDuration: options.lockDurationMs ?? 30_000,
+      // A dead worker's jobs are looked for as often as a live one renews its locks.
+      stalledInterval: Math.min(30_000, options.lockDurationMs ?? 30_000),
       // Only one stalled recovery: a job whose worker died is retried once, not forever.
       maxStalledCount: 1,
     },

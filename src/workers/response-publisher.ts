@@ -5,7 +5,7 @@ import { addChatThreadMessage } from '../chat/chat-threads.ts';
 import type { Database } from '../db/client.ts';
 import { renderMarkdown } from '../markdown.ts';
 import { type AiPubSub, argumentSetsFor } from '../pubsub.ts';
-import type { RequestLog } from '../requests/request-log.ts';
+import { finishedStreamSeconds, type RequestLog } from '../requests/request-log.ts';
 
 function message(fields: Partial<AiMessage> & Pick<AiMessage, 'requestId' | 'content'>): AiMessage {
   return {
@@ -107,7 +107,6 @@ export function createResponsePublisher(options: {
       if (publishError) throw publishError;
       const errors = outcome.errors ?? [];
       const id = randomUUID();
-      if (options.requestLog && !(await options.requestLog.claimFinal(requestId, id))) return undefined;
       const final = message({
         id,
         requestId,
@@ -119,11 +118,20 @@ export function createResponsePublisher(options: {
       const keys = hasClientSubscription
         ? [...argumentSetsFor(routing, false), ...chunkKeys]
         : argumentSetsFor(routing, false);
-      await Promise.all([
-        options.storesInChatHistory ? store(final) : undefined,
-        pubsub.publish(keys, final, logTo ? { logTo } : {}),
-      ]);
-      await options.requestLog?.expireFinished(requestId);
+      const { requestLog } = options;
+      if (requestLog) {
+        const published = await pubsub.publishOnce(keys, final, {
+          record: requestLog.recordKey(requestId),
+          log: requestLog.streamKey(requestId),
+          recordSeconds: finishedStreamSeconds,
+          logSeconds: finishedStreamSeconds,
+        });
+        if (!published) return undefined;
+        // Stored after it is out: a crash in between costs a history entry, never a second final message.
+        if (options.storesInChatHistory) await store(final);
+        return final;
+      }
+      await Promise.all([options.storesInChatHistory ? store(final) : undefined, pubsub.publish(keys, final)]);
       return final;
     },
   };
