@@ -20,6 +20,8 @@ export async function listenForCancels(
   onCancel: (requestId: string) => void,
 ): Promise<() => Promise<void>> {
   const channel = cancelChannel(prefix);
+  // Reconnects and re-subscribes by itself; errors while Redis is away are expected, not crashes.
+  subscriber.on('error', () => undefined);
   subscriber.on('message', (from: string, requestId: string) => {
     if (from === channel) onCancel(requestId);
   });

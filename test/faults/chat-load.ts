@@ -51,6 +51,8 @@ export interface ChatLoadOptions {
   content: (index: number) => string;
   /** How long to wait for the final on the live subscription before resuming. */
   finalTimeoutMs: number;
+  /** Pause of each lane between two requests (spreads a run over time). */
+  pauseMs?: number;
   /** Called after each request ends (for injecting a fault at the right moment). */
   onSettled?: (settledCount: number) => void;
 }
@@ -89,6 +91,13 @@ async function resume(
   return collector.messages;
 }
 
+function messageOf(error: unknown): string {
+  const first = Array.isArray(error) ? error[0] : error;
+  if (typeof first === 'object' && first !== null && 'message' in first) return String(first.message);
+  if (typeof first === 'object' && first !== null && 'reason' in first) return `socket closed: ${String(first.reason)}`;
+  return JSON.stringify(first);
+}
+
 async function runOne(options: ChatLoadOptions, index: number): Promise<RequestOutcome> {
   const client = options.clients[index % options.clients.length] as Client;
   const clientSubscriptionId = randomUUID();
@@ -99,18 +108,32 @@ async function runOne(options: ChatLoadOptions, index: number): Promise<RequestO
   });
   const outcome: RequestOutcome = { chunkIds: [], finals: [], resumed: false };
   try {
-    await waitForSubscribers(options.redisUrl, options.prefix, {
-      userId: options.user.gid,
-      aiAction: 'chat',
-      clientSubscriptionId,
-    }).catch(() => undefined);
+    // A subscription the server refuses (or that never starts) is the request's refusal: a client would not send.
+    const subscribed = await Promise.race([
+      waitForSubscribers(options.redisUrl, options.prefix, {
+        userId: options.user.gid,
+        aiAction: 'chat',
+        clientSubscriptionId,
+      }).then(
+        () => undefined,
+        (error: unknown) => String(error),
+      ),
+      collector.waitForError(15_000).then(
+        (error) => messageOf(error),
+        () => 'the subscription never started',
+      ),
+    ]);
+    if (subscribed !== undefined) {
+      outcome.refused = `subscription: ${subscribed}`;
+      return outcome;
+    }
     const response = await graphqlRequest<{ aiAction: { requestId: string; errors: string[] } }>(
       options.baseUrl,
       'mutation ($content: String!, $id: String) { aiAction(input: { chat: { content: $content }, clientSubscriptionId: $id }) { requestId errors } }',
       { token: options.user.token, variables: { content: options.content(index), id: clientSubscriptionId } },
     ).catch((error: unknown) => ({ status: 0, body: { errors: [{ message: String(error) }] } }) as never);
-    const requestId = (response as { body: { data?: { aiAction: { requestId: string } } } }).body.data?.aiAction
-      .requestId;
+    const requestId = (response as { body: { data?: { aiAction: { requestId: string } | null } | null } }).body.data
+      ?.aiAction?.requestId;
     if (!requestId) {
       outcome.refused = response.body.errors?.[0]?.message ?? `HTTP ${response.status}`;
       return outcome;
@@ -163,6 +186,7 @@ export async function runChatLoad(options: ChatLoadOptions): Promise<RequestOutc
         outcomes[index] = await runOne(options, index);
         settled += 1;
         options.onSettled?.(settled);
+        if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
       }
     }),
   );

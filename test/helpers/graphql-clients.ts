@@ -186,6 +186,7 @@ export async function waitForSubscribers(
   timeoutMs = 10_000,
 ): Promise<void> {
   const redis = new Redis(redisUrl);
+  redis.on('error', () => undefined);
   const channel = channelFor(prefix, argumentSet);
   const deadline = Date.now() + timeoutMs;
   try {
