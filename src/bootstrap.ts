@@ -189,7 +189,8 @@ export async function startRuntime(
       {
         followUps: {
           async enqueue(data, jobId) {
-            await followUpQueue.add(data.actionName, data, { jobId });
+            // Behind every user-facing job: a burst of chats must not wait for its own categorizations.
+            await followUpQueue.add(data.actionName, data, { jobId, priority: 10 });
           },
         },
         db: database.db,

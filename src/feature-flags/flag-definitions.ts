@@ -31,6 +31,12 @@ export const flagDefinitions: Record<string, FlagDefinition> = {
     defaultEnabled: false,
     description: 'The experimental Anthropic endpoint as a whole (with ai_experimentation_api per user).',
   },
+  duo_chat_categorize_question: {
+    type: 'development',
+    defaultEnabled: false,
+    description:
+      'Categorize each answered chat question in a follow-up job (GitLab does it on GitLab.com only); adds one model call per answer.',
+  },
   tofa_experimentation_main_flag: {
     type: 'development',
     defaultEnabled: false,

@@ -34,8 +34,9 @@ export interface RequestLog {
     cursor: string,
     blockMs: number,
   ): Promise<{ messages: AiMessage[]; cursor: string }>;
+  /** Finished, cancel-requested and the chunks so far, in one round trip (what a job checks before it runs). */
+  snapshot(requestId: string): Promise<{ finished: boolean; cancelRequested: boolean; chunks: AiMessage[] }>;
   markCancelRequested(requestId: string): Promise<void>;
-  isCancelRequested(requestId: string): Promise<boolean>;
 }
 
 function parseEntries(entries: [string, string[]][] | null | undefined): { messages: AiMessage[]; cursor?: string } {
@@ -82,11 +83,22 @@ export function createRequestLog(redis: Redis, prefix: string): RequestLog {
       const parsed = parseEntries(result?.[0]?.[1]);
       return { messages: parsed.messages, cursor: parsed.cursor ?? cursor };
     },
+    async snapshot(requestId) {
+      const results = await redis
+        .multi()
+        .hmget(recordKey(requestId), 'final', 'cancel')
+        .xrange(streamKey(requestId), '-', '+')
+        .exec();
+      const [final, cancel] = (results?.[0]?.[1] as (string | null)[] | undefined) ?? [null, null];
+      const entries = (results?.[1]?.[1] as [string, string[]][] | undefined) ?? [];
+      return {
+        finished: final !== null,
+        cancelRequested: cancel === '1',
+        chunks: parseEntries(entries).messages.filter((message) => message.chunkId !== null),
+      };
+    },
     async markCancelRequested(requestId) {
       await redis.hset(recordKey(requestId), 'cancel', '1');
-    },
-    async isCancelRequested(requestId) {
-      return (await redis.hget(recordKey(requestId), 'cancel')) === '1';
     },
   };
 }

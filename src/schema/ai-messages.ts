@@ -5,8 +5,8 @@ import {
   markChatThreadMessageFeedback,
   threadNotFoundMessage,
 } from '../chat/chat-threads.ts';
+import { storedMessageHtml } from '../chat/message-html.ts';
 import { AppError, resourceNotAvailableMessage } from '../errors.ts';
-import { renderMarkdown } from '../markdown.ts';
 import { ConversationTypeEnum, threadIdOf } from './ai-conversation-threads.ts';
 import { AiMessageRef, AiMessageRoleEnum } from './ai-message.ts';
 import { builder } from './builder.ts';
@@ -64,7 +64,7 @@ builder.queryField('aiMessages', (t) =>
       return {
         nodes: messages.map((message) => ({
           ...message,
-          contentHtml: message.errors.length > 0 ? null : renderMarkdown(message.content),
+          contentHtml: storedMessageHtml(message),
         })),
       };
     },

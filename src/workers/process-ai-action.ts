@@ -304,15 +304,11 @@ export async function handleAiActionJob(
 
 /**
  * GitLab's chat post-processing (reference §5.1): the question is categorized by the internal
- * `categorize_question` action in a job of its own, behind the `categorize_question` flag.
+ * `categorize_question` action in a job of its own, behind GitLab's `duo_chat_categorize_question` (off by default).
  */
 async function enqueueCategorization(services: WorkerServices, data: AiActionJobData, question: string): Promise<void> {
   if (!services.followUps) return;
-  const flagOn = await services.featureFlags.isEnabled(
-    'categorize_question',
-    { userId: data.userId },
-    { defaultEnabled: true },
-  );
+  const flagOn = await services.featureFlags.isEnabled('duo_chat_categorize_question', { userId: data.userId });
   if (!flagOn) return;
   await services.followUps.enqueue(
     {

@@ -19,8 +19,11 @@ export async function settleBeforeStart(
   publisher: ReturnType<typeof createResponsePublisher>,
   data: AiActionJobData,
 ): Promise<'skipped' | 'cancelled' | 'expired' | 'answered-with-error' | undefined> {
-  if (requestLog && (await requestLog.isFinished(data.requestId))) return 'skipped';
-  if (requestLog && (await requestLog.isCancelRequested(data.requestId))) {
+  const state = requestLog
+    ? await requestLog.snapshot(data.requestId)
+    : { finished: false, cancelRequested: false, chunks: [] };
+  if (state.finished) return 'skipped';
+  if (state.cancelRequested) {
     await publisher.publishFinal('', { status: 'cancelled' });
     return 'cancelled';
   }
@@ -28,9 +31,8 @@ export async function settleBeforeStart(
     await publisher.publishFinal('', { status: 'expired', errors: [expiredMessage] });
     return 'expired';
   }
-  const streamedBefore = requestLog ? await requestLog.chunks(data.requestId) : [];
-  if (streamedBefore.length > 0) {
-    const text = streamedBefore.map((chunk) => chunk.content).join('');
+  if (state.chunks.length > 0) {
+    const text = state.chunks.map((chunk) => chunk.content).join('');
     await publisher.publishFinal(text, { status: 'error', errors: [interruptedMessage] });
     return 'answered-with-error';
   }
