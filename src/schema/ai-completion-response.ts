@@ -1,10 +1,12 @@
 import { aiActionCatalogue } from '../actions/catalogue.ts';
 import type { AiMessage } from '../ai-message.ts';
 import { canReadResource } from '../auth/authorize.ts';
+import { loadResource } from '../auth/resources.ts';
 import { canRead } from '../auth/tokens.ts';
 import { AppError, resourceNotAvailableMessage } from '../errors.ts';
 import { parseGlobalId, toGlobalId } from '../gid.ts';
 import { resumeRequest } from '../requests/resume-request.ts';
+import { whileReadable } from '../requests/while-readable.ts';
 import { AiMessageRef } from './ai-message.ts';
 import { builder } from './builder.ts';
 
@@ -65,11 +67,21 @@ builder.subscriptionField('aiCompletionResponse', (t) =>
       if (args.lastChunkId !== null && args.lastChunkId !== undefined) {
         throw new AppError('BAD_USER_INPUT', 'lastChunkId needs the requestId of the request to resume.');
       }
-      return context.services.pubsub.subscribe({
+      const messages = context.services.pubsub.subscribe({
         userId: userGid,
         resourceId: args.resourceId ?? null,
         clientSubscriptionId: args.clientSubscriptionId ?? null,
         aiAction: (args.aiAction as string | null | undefined) ?? null,
+      });
+      const { resourceId } = args;
+      if (!resourceId) return messages;
+      // Re-checked on delivery, from the database (not the 30 s cache): a resource that became unreadable
+      // mid-stream (made confidential, user removed) stops the subscription.
+      return whileReadable(messages, async () => {
+        const resource = await loadResource(context.services.database.db, parseGlobalId(resourceId));
+        return (
+          resource !== undefined && (await canReadResource(context.services.directory, authentication.user, resource))
+        );
       });
     },
     resolve: (message: AiMessage) => message,
