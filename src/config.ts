@@ -7,7 +7,8 @@ const booleanFromEnv = z
 
 const port = z.coerce.number().int().min(0).max(65_535);
 
-const environmentSchema = z.object({
+/** Every variable this reads; exported so the deployment files are checked against it (test/unit/deployment-files.test.ts). */
+export const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: port.default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),

@@ -7,8 +7,11 @@ import { WebSocketServer } from 'ws';
 import { type Authentication, tokenFromHeaders } from './auth/tokens.ts';
 import type { ApiServices, GraphQLContext } from './context.ts';
 import { AppError, httpStatusOf } from './errors.ts';
+import { createGraphQLLimitPlugins, webSocketValidationRules } from './graphql-limits.ts';
+import { isInfrastructureUnavailable, serviceUnavailableMessage } from './infrastructure-errors.ts';
 import { createRestHandler } from './rest/create-rest-handler.ts';
 import { schema } from './schema/index.ts';
+import { serveWebPage } from './web/serve-web-page.ts';
 
 export const graphqlPath = '/api/graphql';
 
@@ -40,6 +43,9 @@ export function createGraphQLHandler(services: ApiServices) {
     landingPage: false,
     graphiql: services.config.NODE_ENV !== 'production',
     logging: false,
+    // Yoga answers a larger body 413 "Request body too large" before parsing it (its own default is 25 MB).
+    maxRequestBodySize: services.config.GRAPHQL_MAX_BODY_BYTES,
+    plugins: createGraphQLLimitPlugins(services.config),
     context: async (initial: YogaInitialContext & { authentication?: Authentication }) => ({
       services,
       // A WebSocket connection authenticated once, in onConnect; HTTP authenticates per request.
@@ -51,6 +57,10 @@ export function createGraphQLHandler(services: ApiServices) {
       maskError: (error, message) => {
         const original = error instanceof GraphQLError ? error.originalError : error;
         if (AppError.isInstance(original)) return toGraphQLError(original);
+        if (isInfrastructureUnavailable(original)) {
+          services.logger.warn({ err: original }, 'a backing service is unreachable');
+          return toGraphQLError(new AppError('SERVICE_UNAVAILABLE', serviceUnavailableMessage));
+        }
         if (error instanceof GraphQLError && !error.originalError) return error;
         if (error instanceof GraphQLError && error.originalError instanceof GraphQLError) return error.originalError;
         services.logger.error({ err: original }, 'unexpected GraphQL error');
@@ -62,7 +72,11 @@ export function createGraphQLHandler(services: ApiServices) {
 
 type WebSocketConnectionContext = WebSocketContext<
   Record<string, unknown>,
-  Extra & { authentication?: Authentication }
+  Extra & {
+    authentication?: Authentication;
+    /** A token not yet checked because the database was unreachable when the socket connected. */
+    pendingToken?: string | undefined;
+  }
 >;
 
 export interface ApiServer {
@@ -90,6 +104,7 @@ export function createApiServer(services: ApiServices): ApiServer {
       });
       return;
     }
+    if (serveWebPage(request, response, services.logger)) return; // GET / : the Duo Chat page (web/)
     // REST routes (code suggestions, experimental endpoints) first; everything else is GraphQL.
     void rest(request, response).then(
       (handled) => {
@@ -103,23 +118,55 @@ export function createApiServer(services: ApiServices): ApiServer {
     );
   });
 
-  const webSocketServer = new WebSocketServer({ server, path: graphqlPath });
-  const webSocketHandler = useServer<Record<string, unknown>, { authentication?: Authentication }>(
+  // ws accepts 100 MiB messages by default; a larger one closes the socket (1009) before it is buffered.
+  const webSocketServer = new WebSocketServer({
+    server,
+    path: graphqlPath,
+    maxPayload: services.config.GRAPHQL_MAX_BODY_BYTES,
+  });
+  const extraWebSocketRules = webSocketValidationRules(services.config);
+  const webSocketHandler = useServer<
+    Record<string, unknown>,
+    { authentication?: Authentication; pendingToken?: string | undefined }
+  >(
     {
       onConnect: async (context: WebSocketConnectionContext) => {
         const authorization = context.connectionParams?.authorization ?? context.connectionParams?.Authorization;
         if (typeof authorization !== 'string') return true; // anonymous: may connect, may not subscribe to AI
+        let token: string;
         try {
-          const token = tokenFromHeaders({ get: (name) => (name === 'authorization' ? authorization : null) }) ?? '';
+          token = tokenFromHeaders({ get: (name) => (name === 'authorization' ? authorization : null) }) ?? '';
+        } catch {
+          return false; // a malformed header (`Token …`) is refused like a wrong token: 4403, not a 4500 crash
+        }
+        try {
           context.extra.authentication = await services.authenticator.authenticate(token);
           return true;
-        } catch {
+        } catch (error) {
+          // The database is unreachable, not the token wrong: keep the socket and authenticate on the next
+          // subscribe, so the client is told to retry instead of that its token is refused.
+          if (isInfrastructureUnavailable(error)) {
+            context.extra.pendingToken = token;
+            return true;
+          }
           return false; // closes with 4403 Forbidden: a wrong or expired token is refused
         }
       },
       execute: (args: { rootValue: { execute: (args: unknown) => unknown } }) => args.rootValue.execute(args),
       subscribe: (args: { rootValue: { subscribe: (args: unknown) => unknown } }) => args.rootValue.subscribe(args),
       onSubscribe: async (context: WebSocketConnectionContext, _id: string, payload: SubscribePayload) => {
+        const { pendingToken } = context.extra;
+        if (pendingToken !== undefined && !context.extra.authentication) {
+          try {
+            context.extra.authentication = await services.authenticator.authenticate(pendingToken);
+            context.extra.pendingToken = undefined;
+          } catch (error) {
+            const appError = isInfrastructureUnavailable(error)
+              ? new AppError('SERVICE_UNAVAILABLE', serviceUnavailableMessage)
+              : new AppError('UNAUTHENTICATED', 'The token is invalid, expired or revoked.');
+            return [toGraphQLError(appError)];
+          }
+        }
         const request = new Request(`http://localhost${graphqlPath}`, { method: 'POST' });
         const {
           schema: envelopedSchema,
@@ -136,8 +183,15 @@ export function createApiServer(services: ApiServices): ApiServer {
           request,
           authentication: context.extra.authentication,
         });
-        const document = parse(payload.query);
-        const errors = validate(envelopedSchema, document);
+        let document: ReturnType<typeof parse>;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          // A syntax error is the subscriber's mistake: sent as its error, not thrown (graphql-ws closes with 4500).
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
+        const errors = validate(envelopedSchema, document, extraWebSocketRules);
         if (errors.length > 0) return errors;
         return {
           schema: envelopedSchema,

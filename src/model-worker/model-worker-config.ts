@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-const environmentSchema = z.object({
+/** Every variable this reads; exported so the deployment files are checked against it (test/unit/deployment-files.test.ts). */
+export const environmentSchema = z.object({
   /**
    * Jobs computed at once: the model server's GPU slots (vLLM `--max-num-seqs`, TGI `--max-concurrent-requests`,
    * Ollama `OLLAMA_NUM_PARALLEL`). 1 by default, the only value safe on every server; 256 is vLLM's own default

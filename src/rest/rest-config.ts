@@ -12,7 +12,8 @@ const booleanFromEnv = z
 
 const moderationMode = z.enum(['off', 'rules', 'provider']);
 
-const restEnvironmentSchema = z.object({
+/** Every variable this reads; exported so the deployment files are checked against it (test/unit/deployment-files.test.ts). */
+export const restEnvironmentSchema = z.object({
   /**
    * Local development only: every `/v2/completions` request is allowed as a debug user, without any token
    * check (GitLab AI-assist's variable). Logged at fatal level when on.
