@@ -211,7 +211,8 @@ async function openStream(baseUrl: string, keyPrefix: string, index: string) {
         headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` },
         body: JSON.stringify({
           query: mutation,
-          variables: { content: `bench-stream-${index} How do I rebase a branch?`, clientSubscriptionId },
+          // A slash command streams the model text as it arrives (the agent would hold it until "Final Answer:").
+          variables: { content: `/explain bench-stream-${index} How do I rebase a branch?`, clientSubscriptionId },
         }),
       });
       if (!response.ok) throw new Error(`mutation failed with HTTP ${response.status}`);

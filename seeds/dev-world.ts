@@ -1,11 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { sql } from 'drizzle-orm';
 import { digestToken } from '../src/auth/tokens.ts';
 import type { Database } from '../src/db/client.ts';
 import * as schema from '../src/db/schema/index.ts';
 import { accessLevels } from '../src/db/schema/members.ts';
 import { toGlobalId } from '../src/gid.ts';
+import { lastReservedId, moveIdentitySequencesPast } from './identity-sequences.ts';
 
 /**
  * The deterministic development world: fixed ids, fixed tokens. Every fixture user's token is
@@ -389,27 +389,25 @@ export async function seedDevWorld(db: Database): Promise<DevWorldManifest> {
       ])
       .onConflictDoNothing();
 
-    // Explicit ids leave identity sequences behind: move them past the fixtures.
-    for (const table of [
-      'users',
-      'personal_access_tokens',
-      'groups',
-      'group_add_ons',
-      'projects',
-      'members',
-      'issues',
-      'notes',
-      'merge_requests',
-      'epics',
-      'ci_builds',
-      'vulnerabilities',
-    ]) {
-      await tx.execute(
-        sql.raw(
-          `select setval(pg_get_serial_sequence('${table}', 'id'), greatest((select max(id) from ${table}), 1000))`,
-        ),
-      );
-    }
+    // Explicit ids leave identity sequences behind: move them past every reserved id (never backwards).
+    await moveIdentitySequencesPast(
+      tx,
+      [
+        'users',
+        'personal_access_tokens',
+        'groups',
+        'group_add_ons',
+        'projects',
+        'members',
+        'issues',
+        'notes',
+        'merge_requests',
+        'epics',
+        'ci_builds',
+        'vulnerabilities',
+      ],
+      lastReservedId,
+    );
   });
 
   const roles: Record<string, string> = {

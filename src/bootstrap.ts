@@ -171,6 +171,7 @@ export async function startRuntime(
   closers.push(() => metricsServer.close());
   logger.info({ port: metricsServer.port }, `metrics on http://${config.HOST}:${metricsServer.port}/metrics`);
 
+  const restConfig = overrides.restConfig ?? loadRestConfig();
   if (role === 'all' || role === 'worker') {
     const users = createUserLookup(database.db, { ttlMs: config.AUTH_CACHE_TTL_MS });
     const documentation =
@@ -193,6 +194,7 @@ export async function startRuntime(
             await followUpQueue.add(data.actionName, data, { jobId, priority: 10 });
           },
         },
+        ...(restConfig.GITLAB_URL ? { linkBaseUrl: restConfig.GITLAB_URL } : {}),
         db: database.db,
         users,
         directory,
@@ -252,7 +254,6 @@ export async function startRuntime(
     }, 5_000);
     depthTimer.unref();
     closers.unshift(async () => clearInterval(depthTimer));
-    const restConfig = overrides.restConfig ?? loadRestConfig();
     const rateLimiter = createAiActionRateLimiter({
       redis: commandRedis,
       prefix,

@@ -9,12 +9,15 @@ import { renderMarkdown } from '../markdown.ts';
 const renderedHtml = new LRUCache<string, string>({ max: 20_000 });
 
 /** `contentHtml` for a stored message: null for errored ones, otherwise the sanitized rendering. */
-export function storedMessageHtml(message: Pick<AiMessage, 'id' | 'content' | 'errors'>): string | null {
+export function storedMessageHtml(
+  message: Pick<AiMessage, 'id' | 'content' | 'errors'>,
+  linkBaseUrl?: string,
+): string | null {
   if (message.errors.length > 0) return null;
-  const key = `${message.id}:${message.content.length}`;
+  const key = `${message.id}:${message.content.length}:${linkBaseUrl ?? ''}`;
   const cached = renderedHtml.get(key);
   if (cached !== undefined) return cached;
-  const html = renderMarkdown(message.content);
+  const html = renderMarkdown(message.content, linkBaseUrl ? { baseUrl: linkBaseUrl } : {});
   renderedHtml.set(key, html);
   return html;
 }

@@ -20,6 +20,10 @@ const octet = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 const hexGroup = '[0-9A-Fa-f]{1,4}';
 
 /*
+ * Every repetition is bounded: these run on up to 100,000 characters a field from any token holder, and an
+ * unbounded `[\w-]*` or `\s*` before a literal is quadratic on inputs like 100,000 newlines or `a.a.a.…`
+ * (measured 20–100 s before the bounds; test/unit/redact-secrets-speed.test.ts holds each under 100 ms).
+ *
  * Order matters (GitLab noted it too): credentials inside URLs go first, or the email detector would eat the
  * `password@host` part and leave the user name; IPv6 before IPv4 so an IPv4-mapped IPv6 address is one match.
  */
@@ -27,7 +31,7 @@ const detectors: Detector[] = [
   {
     kind: 'basic_auth',
     // scheme://user:password@host — keep the user, hide the password.
-    pattern: /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@'"]+:)([^\s@/'"]+)@/gi,
+    pattern: /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]{0,31}:\/\/[^\s:/@'"]{1,256}:)([^\s@/'"]{1,256})@/gi,
     replace: (_match, prefix) => `${prefix}${redactionPlaceholders.secret}@`,
   },
   {
@@ -59,19 +63,20 @@ const detectors: Detector[] = [
     kind: 'keyword_secret',
     // password = "…", api_key: '…', "client_secret": "…": a quoted literal of 4+ characters after a secret-ish key.
     pattern:
-      /(\b[\w-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?)[\w-]*["']?\s*(?:=|:|=>|:=)\s*)(["'])([^"'\n]{4,})\2/gi,
+      /((?<![\w-])[\w-]{0,40}(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?)[\w-]{0,40}["']?[ \t]{0,8}(?:=|:|=>|:=)[ \t]{0,8})(["'])([^"'\n]{4,512})\2/gi,
     replace: (_match, prefix, quote) => `${prefix}${quote}${redactionPlaceholders.secret}${quote}`,
   },
   {
     kind: 'keyword_secret',
     // .env style: API_TOKEN=abc123… unquoted, 8+ characters, alone on its line.
     pattern:
-      /^(\s*(?:export\s+)?[A-Z0-9_]*(?:PASSWORD|SECRET|TOKEN|API_KEY|ACCESS_KEY|PRIVATE_KEY)[A-Z0-9_]*=)([^\s"'#]{8,})$/gm,
+      /^([ \t]*(?:export[ \t]+)?[A-Z0-9_]{0,60}(?:PASSWORD|SECRET|TOKEN|API_KEY|ACCESS_KEY|PRIVATE_KEY)[A-Z0-9_]{0,60}=)([^\s"'#]{8,512})$/gm,
     replace: (_match, prefix) => `${prefix}${redactionPlaceholders.secret}`,
   },
   {
     kind: 'email',
-    pattern: /\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b/g,
+    pattern:
+      /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}\b/g,
     replace: () => redactionPlaceholders.email,
   },
   {

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import type { UnitPrimitiveBundles } from '../actions/cloud-connector.ts';
+import type { AccessDirectory } from '../auth/access-directory.ts';
 import { createCodeSuggestionsAuthenticator } from './code-suggestions/code-suggestions-authenticator.ts';
 import { createCodeSuggestionsRateLimiter } from './code-suggestions/code-suggestions-rate-limiter.ts';
 import { createCompletionsRoute } from './code-suggestions/completions-route.ts';
@@ -41,6 +43,11 @@ const internalErrorBody = {
  * Every answer is counted in `http_requests_total` / `http_request_duration_seconds` and logged once
  * (`rest access`) with ids, names and sizes; prompt texts only when the user's `expanded_ai_logging` is on.
  */
+function hasSeatFor(directory: AccessDirectory, bundles: UnitPrimitiveBundles, unitPrimitive: string) {
+  const addOns = bundles.get(unitPrimitive);
+  return async (userId: number) => (await directory.seats(userId)).some((seat) => addOns?.has(seat.addOn) === true);
+}
+
 export function createRestHandler(
   services: RestServices,
 ): (request: IncomingMessage, response: ServerResponse) => Promise<boolean> {
@@ -71,6 +78,10 @@ export function createRestHandler(
       authenticator: services.authenticator,
       logger: services.logger,
       bypass: restConfig.AUTH_BYPASS_EXTERNAL,
+      // A Duo Pro or Enterprise seat whose add-on bundles `complete_code` (config/cloud_connector.yml).
+      ...(services.directory && services.bundles
+        ? { hasCodeSuggestionsSeat: hasSeatFor(services.directory, services.bundles, 'complete_code') }
+        : {}),
       ...(oidc ? { oidc } : {}),
       ...(gitlabCheck ? { gitlabCheck } : {}),
     }),

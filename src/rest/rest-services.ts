@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { UnitPrimitiveBundles } from '../actions/cloud-connector.ts';
+import type { AccessDirectory } from '../auth/access-directory.ts';
 import type { TokenAuthenticator } from '../auth/token-authenticator.ts';
 import type { Config } from '../config.ts';
 import type { FeatureFlags } from '../feature-flags/feature-flags.ts';
@@ -26,6 +28,9 @@ export interface RestServices {
   restConfig?: RestConfig;
   /** Input moderation; built from `restConfig` when absent. */
   moderator?: InputModerator;
+  /** Seats and add-on bundles: with both, code suggestions need a seat whose add-on bundles `complete_code`. */
+  directory?: AccessDirectory;
+  bundles?: UnitPrimitiveBundles;
 }
 
 /** Per-request state a route shares with the router: the access-log fields it wants logged. */

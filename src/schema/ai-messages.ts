@@ -1,4 +1,5 @@
 import type { AiMessage } from '../ai-message.ts';
+import { canUseAiFeatures } from '../auth/tokens.ts';
 import {
   chatThreadMessages,
   listChatThreads,
@@ -64,7 +65,7 @@ builder.queryField('aiMessages', (t) =>
       return {
         nodes: messages.map((message) => ({
           ...message,
-          contentHtml: storedMessageHtml(message),
+          contentHtml: storedMessageHtml(message, context.services.restConfig.GITLAB_URL),
         })),
       };
     },
@@ -99,7 +100,8 @@ builder.mutationField('duoUserFeedback', (t) =>
     description: 'Marks a message of your chat history (the Redis stream or one of your threads) as having feedback.',
     args: { input: t.arg({ type: DuoUserFeedbackInput, required: true }) },
     resolve: async (_root, { input }, context) => {
-      const user = context.authentication?.user;
+      // Feedback is a write: it needs a token that may use AI features (`api` or `ai_features`), not `read_api`.
+      const user = canUseAiFeatures(context.authentication) ? context.authentication?.user : undefined;
       const marked =
         user &&
         ((await context.services.chatHistory.markFeedback(user.id, input.aiMessageId)) ||

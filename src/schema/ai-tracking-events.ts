@@ -49,6 +49,8 @@ builder.queryField('aiTrackingEvents', (t) =>
       requireAdmin(context);
       const limit = args.limit ?? 50;
       if (limit < 1 || limit > maxEvents) throw new AppError('BAD_USER_INPUT', `limit must be 1 to ${maxEvents}`);
+      if (args.action?.includes('\u0000'))
+        throw new AppError('BAD_USER_INPUT', 'action must not contain NUL characters');
       const query = context.services.database.db.select().from(trackingEvents);
       const filtered = args.action ? query.where(eq(trackingEvents.action, args.action)) : query;
       return filtered.orderBy(desc(trackingEvents.id)).limit(limit);

@@ -46,6 +46,8 @@ export interface WorkerServices {
   tracker?: EventTracker;
   /** Job duration, time to first chunk and token spend; optional so tests can leave it out. */
   metrics?: Metrics;
+  /** The GitLab instance URL that relative links in answers are made absolute against (`GITLAB_URL`). */
+  linkBaseUrl?: string;
   /** Enqueues internal follow-up jobs (question categorization after a chat answer); absent: none are run. */
   followUps?: { enqueue(data: AiActionJobData, jobId: string): Promise<void> };
 }
@@ -112,6 +114,7 @@ export async function handleAiActionJob(
     threadId: data.threadId,
     db: services.db,
     ...(services.requestLog ? { requestLog: services.requestLog } : {}),
+    ...(services.linkBaseUrl ? { linkBaseUrl: services.linkBaseUrl } : {}),
   });
   // Internal follow-ups (categorization) share their request's id but publish nothing: they are not settled.
   const settled = action.consumeAnswer ? undefined : await settleBeforeStart(services.requestLog, publisher, data);

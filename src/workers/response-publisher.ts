@@ -41,6 +41,8 @@ export function createResponsePublisher(options: {
   db?: Database;
   /** Keeps chunks replayable and makes the final message happen once per request; absent in some tests. */
   requestLog?: RequestLog;
+  /** Relative links in rendered answers are made absolute against this URL. */
+  linkBaseUrl?: string;
 }) {
   const { pubsub, routing, requestId } = options;
   let nextChunkId = 1;
@@ -111,7 +113,10 @@ export function createResponsePublisher(options: {
         id,
         requestId,
         content,
-        contentHtml: errors.length > 0 ? null : renderMarkdown(content),
+        contentHtml:
+          errors.length > 0
+            ? null
+            : renderMarkdown(content, options.linkBaseUrl ? { baseUrl: options.linkBaseUrl } : {}),
         errors,
         extras: { sources: [], hasFeedback: false, model: null, ...outcome.extras, status: outcome.status },
       });

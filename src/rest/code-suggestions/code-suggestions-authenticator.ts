@@ -38,6 +38,11 @@ export interface CodeSuggestionsAuthenticatorOptions {
   gitlabCheck?: GitLabAiAssistCheck;
   /** AUTH_BYPASS_EXTERNAL: everyone is the debug user. */
   bypass: boolean;
+  /**
+   * Whether one of our users holds a seat of an add-on that bundles code completion (GitLab checks this before
+   * a token reaches the gateway). Absent: only the token's scope is checked.
+   */
+  hasCodeSuggestionsSeat?: (userId: number) => Promise<boolean>;
 }
 
 export interface CodeSuggestionsAuthenticator {
@@ -99,6 +104,9 @@ export function createCodeSuggestionsAuthenticator(
       try {
         const authentication = await options.authenticator.authenticate(token);
         if (!canUseAiFeatures(authentication)) {
+          throw new RestHttpError(403, { detail: codeSuggestionsForbiddenDetail });
+        }
+        if (options.hasCodeSuggestionsSeat && !(await options.hasCodeSuggestionsSeat(authentication.user.id))) {
           throw new RestHttpError(403, { detail: codeSuggestionsForbiddenDetail });
         }
         return {
