@@ -99,6 +99,7 @@ export function createProviderRegistry(
     const fake = createFakeProvider({
       latencyMs: config.FAKE_MODEL_LATENCY_MS,
       chunkSize: config.FAKE_MODEL_CHUNK_SIZE,
+      recordCalls: false,
     });
     return { forFeature: () => fake, list: () => [fake], modelFor: () => fakeModelName };
   }

@@ -17,6 +17,11 @@ export interface FakeProviderOptions {
   chunkSize?: number;
   /** The answer for a request; the default is a deterministic text derived from the prompt. */
   respond?: (request: LlmRequest) => string;
+  /**
+   * Keep every request in `calls` (the default, for tests). The service's own fake (USE_FAKE_MODELS) turns it
+   * off: a long-running process would otherwise hold every prompt it was ever sent (bench/results/soak.md).
+   */
+  recordCalls?: boolean;
   /** Registry id; `fake` by default. Two fakes with different ids can stand for two providers in fallback tests. */
   id?: string;
   /**
@@ -89,6 +94,8 @@ export function createFakeProvider(options: FakeProviderOptions = {}): FakeProvi
   const respond = options.respond ?? defaultFakeAnswer;
   const id = options.id ?? 'fake';
   const calls: LlmRequest[] = [];
+  const recordCalls = options.recordCalls ?? true;
+  let callCount = 0;
 
   function throwIfAborted(signal: AbortSignal | undefined): void {
     if (signal?.aborted) {
@@ -104,8 +111,8 @@ export function createFakeProvider(options: FakeProviderOptions = {}): FakeProvi
   function failureFor(request: LlmRequest): FakeFailure | undefined {
     const { failures } = options;
     if (failures === undefined) return undefined;
-    if (typeof failures === 'function') return failures(request, calls.length);
-    if (Array.isArray(failures)) return failures[calls.length - 1];
+    if (typeof failures === 'function') return failures(request, callCount);
+    if (Array.isArray(failures)) return failures[callCount - 1];
     return failures;
   }
 
@@ -158,7 +165,8 @@ export function createFakeProvider(options: FakeProviderOptions = {}): FakeProvi
     id,
     calls,
     async complete(request: LlmRequest, callOptions: LlmCallOptions = {}): Promise<LlmResult> {
-      calls.push(request);
+      if (recordCalls) calls.push(request);
+      callCount += 1;
       const failure = failureFor(request);
       await failBeforeAnswer(failure, callOptions.signal);
       if (failure?.kind === 'cut-stream') throw fakeError(failure);
@@ -169,7 +177,8 @@ export function createFakeProvider(options: FakeProviderOptions = {}): FakeProvi
       return { text, finishReason: 'stop', usage: usageOf(request, text), model: request.model ?? fakeModelName };
     },
     async *stream(request: LlmRequest, callOptions: LlmCallOptions = {}): AsyncIterable<LlmStreamPart> {
-      calls.push(request);
+      if (recordCalls) calls.push(request);
+      callCount += 1;
       const failure = failureFor(request);
       await failBeforeAnswer(failure, callOptions.signal);
       const text = respond(request);
