@@ -2,10 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from 'graphql-ws';
 import {
   type AiMessage,
-  aiCompletionResponseSubscription,
   graphqlRequest,
   isFinalAnswer,
-  MessageCollector,
   subscribeOverWebSocket,
   waitForSubscribers,
 } from '../helpers/graphql-clients.ts';
@@ -64,29 +62,13 @@ async function resume(
   lastChunkId: number,
   timeoutMs: number,
 ) {
-  const collector = new MessageCollector();
-  const unsubscribe = client.subscribe(
-    {
-      query: aiCompletionResponseSubscription
-        .replace('$aiAction: AiAction)', '$aiAction: AiAction, $requestId: ID, $lastChunkId: Int)')
-        .replace('aiAction: $aiAction)', 'aiAction: $aiAction, requestId: $requestId, lastChunkId: $lastChunkId)'),
-      variables: { userId: user.gid, requestId, lastChunkId },
-    },
-    {
-      next: (result) => {
-        const message = (result.data as { aiCompletionResponse?: AiMessage } | null)?.aiCompletionResponse;
-        if (message) collector.push(message);
-      },
-      error: (error) => collector.fail(error),
-      complete: () => undefined,
-    },
-  );
+  const collector = subscribeOverWebSocket(client, { userId: user.gid, requestId, lastChunkId });
   try {
     await collector.waitFor(isFinalAnswer(requestId), timeoutMs);
   } catch {
     // lost: counted by the caller
   } finally {
-    unsubscribe();
+    collector.stop();
   }
   return collector.messages;
 }

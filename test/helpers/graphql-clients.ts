@@ -51,8 +51,8 @@ export async function graphqlRequest<T = Record<string, unknown>>(
 }
 
 export const aiCompletionResponseSubscription = /* GraphQL */ `
-  subscription aiCompletionResponse($userId: UserID, $resourceId: AiModelID, $clientSubscriptionId: String, $aiAction: AiAction) {
-    aiCompletionResponse(userId: $userId, resourceId: $resourceId, clientSubscriptionId: $clientSubscriptionId, aiAction: $aiAction) {
+  subscription aiCompletionResponse($userId: UserID, $resourceId: AiModelID, $clientSubscriptionId: String, $aiAction: AiAction, $requestId: ID, $lastChunkId: Int) {
+    aiCompletionResponse(userId: $userId, resourceId: $resourceId, clientSubscriptionId: $clientSubscriptionId, aiAction: $aiAction, requestId: $requestId, lastChunkId: $lastChunkId) {
       id requestId content contentHtml role timestamp errors type chunkId extras { sources hasFeedback status model }
     }
   }

@@ -8,7 +8,6 @@ import { requestFinishedMessage, requestNotFoundMessage } from '../../src/schema
 import { expiredMessage } from '../../src/workers/settle-before-start.ts';
 import {
   type AiMessage,
-  aiCompletionResponseSubscription,
   connectWebSocketClient,
   graphqlRequest,
   isFinalAnswer,
@@ -126,25 +125,10 @@ describe('resuming after a reconnect', () => {
     await new Promise((resolve) => setTimeout(resolve, 150)); // chunks keep coming while the client is away
 
     const reconnected = connectWebSocketClient(runtime.baseUrl, developer.token);
-    const resumed = new MessageCollector();
-    const unsubscribe = reconnected.subscribe(
-      {
-        query: aiCompletionResponseSubscription
-          .replace('$aiAction: AiAction)', '$aiAction: AiAction, $requestId: ID, $lastChunkId: Int)')
-          .replace('aiAction: $aiAction)', 'aiAction: $aiAction, requestId: $requestId, lastChunkId: $lastChunkId)'),
-        variables: { userId: developer.gid, requestId, lastChunkId },
-      },
-      {
-        next: (result) => {
-          const message = (result.data as { aiCompletionResponse?: AiMessage } | null)?.aiCompletionResponse;
-          if (message) resumed.push(message);
-        },
-        error: (error) => resumed.fail(error),
-        complete: () => undefined,
-      },
-    );
+    // Resuming: the request and the last chunk seen, on a new connection.
+    const resumed = subscribeOverWebSocket(reconnected, { userId: developer.gid, requestId, lastChunkId });
     const final = await resumed.waitFor(isFinalAnswer(requestId), 20_000);
-    unsubscribe();
+    resumed.stop();
     await reconnected.dispose();
     const all = [...seen, ...chunksOf(resumed.messages, requestId)];
     expect(all.map((chunk) => chunk.chunkId)).toEqual(all.map((_, index) => index + 1));

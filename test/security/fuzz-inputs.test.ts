@@ -434,7 +434,7 @@ interface GraphQLBody {
 /** 200/4xx with GraphQL's response shape; an accepted action has a request id and no errors. */
 const graphqlOutcomes = { accepted: 0 };
 
-function judgeGraphql(testCase: Case, answer: Answer): string | undefined {
+function judgeGraphql(_testCase: Case, answer: Answer): string | undefined {
   // Yoga's answer to a content type it does not read: the status says it all.
   if (answer.status === 415) return undefined;
   let body: GraphQLBody;
