@@ -192,11 +192,14 @@ export async function submitAiAction(
     // Neither command calls a model (GitLab's ChatService).
     if (isClear || command === resetCommand) return { requestId, threadId };
   }
-  await withRedisAvailable(async () => {
-    // The owner is recorded first: cancelling and resuming check it, and the job may start at once.
-    await services.requestLog.register(requestId, authentication.user.id);
-    await services.queue.add(action.actionName, jobData, { jobId: requestId });
-  });
+  // The owner record and the job go out together: cancelling and resuming check the owner, and neither can
+  // happen before this mutation has answered with the request id (the job itself never reads it).
+  await withRedisAvailable(() =>
+    Promise.all([
+      services.requestLog.register(requestId, authentication.user.id),
+      services.queue.add(action.actionName, jobData, { jobId: requestId }),
+    ]),
+  );
   services.metrics.countAiAction(action.actionName);
   const project = resource && 'project' in resource ? resource.project : undefined;
   const groupId = project ? project.groupId : resource && 'group' in resource ? resource.group.id : undefined;
