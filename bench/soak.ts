@@ -239,9 +239,14 @@ async function main() {
   } finally {
     await Promise.all(services.map((service) => service.stop()));
     await database.stop();
+    // Tens of thousands of request records are left (each with its TTL): delete them in batches.
     const redis = new Redis(redisUrl);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1_000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
     redis.disconnect();
   }
 }
