@@ -1,9 +1,14 @@
 import { LlmError } from '../errors.ts';
+import type { CodeCompletionProvider, CodeCompletionRequest } from '../providers/shared/code-completion.ts';
 import type { LlmCallOptions, LlmProvider, LlmRequest, LlmResult, LlmStreamPart } from '../types.ts';
 import type { CircuitPermit } from './circuit-breaker.ts';
 import type { CircuitBreakerRegistry } from './circuit-breaker-registry.ts';
 import { type RetryOptions, retryStream, withRetry } from './with-retry.ts';
 import { streamWithTimeout, withTimeout } from './with-timeout.ts';
+
+function canCompleteCode(provider: LlmProvider): provider is LlmProvider & CodeCompletionProvider {
+  return typeof (provider as Partial<CodeCompletionProvider>).completeCode === 'function';
+}
 
 /** One link of the chain: a provider and the model to ask it for. */
 export interface FallbackEntry {
@@ -75,39 +80,72 @@ export function createFallbackProvider(
     });
   }
 
+  /**
+   * The first answer of the entries, in order: each behind its breaker, with retries and a timeout per attempt;
+   * a non-retryable error ends the chain at once.
+   */
+  async function firstAnswer(
+    candidates: FallbackEntry[],
+    requestModel: string | undefined,
+    signal: AbortSignal | undefined,
+    call: (entry: FallbackEntry, model: string | undefined, options: LlmCallOptions) => Promise<LlmResult>,
+  ): Promise<LlmResult> {
+    const failures: LlmError[] = [];
+    const skipped: string[] = [];
+    for (const entry of candidates) {
+      const model = entry.model ?? requestModel;
+      const breakerName = `${entry.provider.id}:${model ?? 'default'}`;
+      const permit = await permitFor(breakerName);
+      if (!permit) {
+        skipped.push(breakerName);
+        continue;
+      }
+      try {
+        const result = await withRetry(
+          () =>
+            withTimeout((attemptSignal) => call(entry, model, attemptSignal ? { signal: attemptSignal } : {}), {
+              timeoutMs: options.timeoutMs,
+              signal,
+              provider: entry.provider.id,
+            }),
+          { ...options.retry, signal },
+        );
+        permit.success();
+        return { ...result, model: `${entry.provider.id}:${result.model}` };
+      } catch (error) {
+        permit.failure(error);
+        if (!LlmError.isInstance(error) || !error.isRetryable) throw error;
+        failures.push(error);
+      }
+    }
+    throw noProviderLeft(failures, skipped);
+  }
+
+  // Fill-in-the-middle when the chain's first provider has it (a self-hosted code model, Vertex code-gecko): the
+  // code-suggestion path then asks for it, through the same breakers, retries and timeouts, falling back only to
+  // providers that can also complete code.
+  const codeEntries = entries.filter((entry) => canCompleteCode(entry.provider));
+  const codeCompletion: Partial<CodeCompletionProvider> =
+    entries[0] && canCompleteCode(entries[0].provider)
+      ? {
+          completeCode: (request: CodeCompletionRequest, callOptions: LlmCallOptions = {}) =>
+            firstAnswer(codeEntries, request.model, callOptions.signal, (entry, model, attempt) =>
+              (entry.provider as LlmProvider & CodeCompletionProvider).completeCode(
+                model === undefined ? request : { ...request, model },
+                attempt,
+              ),
+            ),
+        }
+      : {};
+
   return {
     id,
+    ...codeCompletion,
 
-    async complete(request: LlmRequest, callOptions: LlmCallOptions = {}): Promise<LlmResult> {
-      const { signal } = callOptions;
-      const failures: LlmError[] = [];
-      const skipped: string[] = [];
-      for (const entry of entries) {
-        const { request: routed, breakerName } = target(entry, request);
-        const permit = await permitFor(breakerName);
-        if (!permit) {
-          skipped.push(breakerName);
-          continue;
-        }
-        try {
-          const result = await withRetry(
-            () =>
-              withTimeout((attemptSignal) => entry.provider.complete(routed, { signal: attemptSignal }), {
-                timeoutMs: options.timeoutMs,
-                signal,
-                provider: entry.provider.id,
-              }),
-            { ...options.retry, signal },
-          );
-          permit.success();
-          return { ...result, model: `${entry.provider.id}:${result.model}` };
-        } catch (error) {
-          permit.failure(error);
-          if (!LlmError.isInstance(error) || !error.isRetryable) throw error;
-          failures.push(error);
-        }
-      }
-      throw noProviderLeft(failures, skipped);
+    complete(request: LlmRequest, callOptions: LlmCallOptions = {}): Promise<LlmResult> {
+      return firstAnswer(entries, request.model, callOptions.signal, (entry, model, attempt) =>
+        entry.provider.complete(model === undefined ? request : { ...request, model }, attempt),
+      );
     },
 
     async *stream(request: LlmRequest, callOptions: LlmCallOptions = {}): AsyncIterable<LlmStreamPart> {
