@@ -12,15 +12,13 @@ const developer: AuthUser = { id: 3, username: 'developer', admin: false };
 
 beforeAll(async () => {
   database = await createSeededEmbeddedDatabase();
-  await database.db
-    .insert(notes)
-    .values({
-      noteableType: 'Issue',
-      noteableId: 1,
-      authorId: 2,
-      note: 'INTERNAL: the fix ships Friday',
-      internal: true,
-    });
+  await database.db.insert(notes).values({
+    noteableType: 'Issue',
+    noteableId: 1,
+    authorId: 2,
+    note: 'INTERNAL: the fix ships Friday',
+    internal: true,
+  });
 }, 60_000);
 
 afterAll(async () => {
