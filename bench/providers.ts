@@ -374,8 +374,9 @@ try {
     "  whole box's ceiling, clients included, not the relay's alone.",
     '- Every delta became exactly one chunk (chunks relayed = deltas sent): nothing is coalesced or lost.',
     "- The overhead p99 difference is noise (it can be negative): both sides' p99 are set by machine load.",
-    '- One user (the seeded developer) sends every request, so from the first rounds on each prompt carries its chat',
-    "  history up to GitLab's 30,000-character budget: realistic request sizes, and CPU the relay shares.",
+    '- Each request is a `/explain` slash command, which streams the model text as it arrives. A plain chat question',
+    '  goes through the ReAct agent, which shows nothing before "Final Answer:", so its first chunk would measure the',
+    "  model's thinking, not the relay.",
     '',
   ];
   mkdirSync('bench/results', { recursive: true });
