@@ -1,9 +1,8 @@
 import { canUseAiFeatures } from '../auth/tokens.ts';
 import { AppError, resourceNotAvailableMessage } from '../errors.ts';
-import { toGlobalId } from '../gid.ts';
 import { announceCancel } from '../requests/cancel-requests.ts';
 import { aiActionJobDataSchema } from '../workers/queues.ts';
-import { createResponsePublisher } from '../workers/response-publisher.ts';
+import { createPublisherForJob } from '../workers/response-publisher.ts';
 import { builder } from './builder.ts';
 
 /** Said for a request that is unknown, forgotten, or someone else's: the caller cannot tell which. */
@@ -51,20 +50,7 @@ builder.mutationField('aiCancel', (t) =>
         );
         const data = aiActionJobDataSchema.safeParse(job.data);
         if (removed && data.success) {
-          const publisher = createResponsePublisher({
-            pubsub,
-            chatHistory,
-            requestLog,
-            routing: {
-              userGid: toGlobalId('User', data.data.userId),
-              resourceGid: data.data.resourceGid,
-              actionName: data.data.actionName,
-              clientSubscriptionId: data.data.clientSubscriptionId,
-            },
-            requestId,
-            userId: data.data.userId,
-            storesInChatHistory: false,
-          });
+          const publisher = createPublisherForJob({ pubsub, chatHistory, requestLog }, data.data);
           await publisher.publishFinal('', { status: 'cancelled' });
           return { requestId, errors: [] };
         }

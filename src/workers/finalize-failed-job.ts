@@ -1,9 +1,8 @@
 import type { Job } from 'bullmq';
-import { toGlobalId } from '../gid.ts';
 import type { WorkerServices } from './process-ai-action.ts';
 import { providerFailureMessage } from './process-ai-action.ts';
 import { aiActionJobDataSchema } from './queues.ts';
-import { createResponsePublisher } from './response-publisher.ts';
+import { createPublisherForJob } from './response-publisher.ts';
 import { interruptedMessage } from './settle-before-start.ts';
 
 /**
@@ -18,20 +17,10 @@ export async function finalizeFailedJob(services: WorkerServices, job: Job<unkno
   const parsed = aiActionJobDataSchema.safeParse(job.data);
   if (!parsed.success || !services.requestLog) return;
   const data = parsed.data;
-  const publisher = createResponsePublisher({
-    pubsub: services.pubsub,
-    chatHistory: services.chatHistory,
-    requestLog: services.requestLog,
-    routing: {
-      userGid: toGlobalId('User', data.userId),
-      resourceGid: data.resourceGid,
-      actionName: data.actionName,
-      clientSubscriptionId: data.clientSubscriptionId,
-    },
-    requestId: data.requestId,
-    userId: data.userId,
-    storesInChatHistory: false,
-  });
+  const publisher = createPublisherForJob(
+    { pubsub: services.pubsub, chatHistory: services.chatHistory, requestLog: services.requestLog },
+    data,
+  );
   const chunks = await services.requestLog.chunks(data.requestId);
   const published = await publisher.publishFinal(chunks.map((chunk) => chunk.content).join(''), {
     status: 'error',

@@ -3,9 +3,11 @@ import type { AiMessage, AiMessageExtras, AiMessageRouting, AiMessageStatus } fr
 import type { ChatHistory } from '../chat/chat-history.ts';
 import { addChatThreadMessage } from '../chat/chat-threads.ts';
 import type { Database } from '../db/client.ts';
+import { toGlobalId } from '../gid.ts';
 import { renderMarkdown } from '../markdown.ts';
 import { type AiPubSub, argumentSetsFor } from '../pubsub.ts';
 import { finishedStreamSeconds, type RequestLog } from '../requests/request-log.ts';
+import type { AiActionJobData } from './queues.ts';
 
 function message(fields: Partial<AiMessage> & Pick<AiMessage, 'requestId' | 'content'>): AiMessage {
   return {
@@ -140,4 +142,28 @@ export function createResponsePublisher(options: {
       return final;
     },
   };
+}
+
+/**
+ * A publisher for a job that the caller does not run (the API cancelling a queued job, the worker's hook for a
+ * job that failed for good): routed from the job's data, storing nothing in chat history.
+ */
+export function createPublisherForJob(
+  services: { pubsub: AiPubSub; chatHistory: ChatHistory; requestLog: RequestLog },
+  data: Pick<AiActionJobData, 'requestId' | 'userId' | 'resourceGid' | 'actionName' | 'clientSubscriptionId'>,
+) {
+  return createResponsePublisher({
+    pubsub: services.pubsub,
+    chatHistory: services.chatHistory,
+    requestLog: services.requestLog,
+    routing: {
+      userGid: toGlobalId('User', data.userId),
+      resourceGid: data.resourceGid,
+      actionName: data.actionName,
+      clientSubscriptionId: data.clientSubscriptionId,
+    },
+    requestId: data.requestId,
+    userId: data.userId,
+    storesInChatHistory: false,
+  });
 }

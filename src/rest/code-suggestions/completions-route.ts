@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { LlmError } from '../../llm/errors.ts';
+import { canCompleteCode } from '../../llm/providers/shared/code-completion.ts';
 import type { LlmProvider } from '../../llm/types.ts';
 import { aiPayloadFields, isExpandedAiLoggingEnabled } from '../../logging/ai-payload-logging.ts';
 import { InputModerationError } from '../../moderation/input-moderation-error.ts';
@@ -18,7 +19,6 @@ import { detectLanguage } from './detect-language.ts';
 import {
   type CodeSuggestion,
   type CodeSuggestionInput,
-  canCompleteCode,
   chatRequestFor,
   engineOf,
   generateCodeSuggestion,

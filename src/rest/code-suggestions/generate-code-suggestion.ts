@@ -1,4 +1,4 @@
-import type { CodeCompletionProvider } from '../../llm/providers/shared/code-completion.ts';
+import { canCompleteCode } from '../../llm/providers/shared/code-completion.ts';
 import type { LlmCallOptions, LlmFinishReason, LlmProvider, LlmRequest, LlmUsage } from '../../llm/types.ts';
 import type { CodePrompt } from './build-code-prompt.ts';
 import type { CompletionsContextItem } from './completions-request.ts';
@@ -42,11 +42,6 @@ export interface CodeSuggestionInput {
   model?: string;
   /** prompt_version 2: the caller's own prompt, sent as the user turn on the chat path. */
   rawPrompt?: string;
-}
-
-/** Whether the provider completes code between a prefix and a suffix (Vertex code-gecko, the GPU model worker). */
-export function canCompleteCode(provider: LlmProvider): provider is LlmProvider & CodeCompletionProvider {
-  return typeof (provider as Partial<CodeCompletionProvider>).completeCode === 'function';
 }
 
 /** Splits the fallback chain's `<providerId>:<model>` into its parts. */

@@ -1,4 +1,4 @@
-import type { LlmCallOptions, LlmResult } from '../../types.ts';
+import type { LlmCallOptions, LlmProvider, LlmResult } from '../../types.ts';
 
 /**
  * A fill-in-the-middle request: the model writes what goes between `prefix` and `suffix` (GitLab's
@@ -20,4 +20,9 @@ export interface CodeCompletionRequest {
 /** A provider that can also complete code between a prefix and a suffix. */
 export interface CodeCompletionProvider {
   completeCode(request: CodeCompletionRequest, options?: LlmCallOptions): Promise<LlmResult>;
+}
+
+/** Whether the provider completes code between a prefix and a suffix (Vertex code-gecko, self-hosted code models). */
+export function canCompleteCode(provider: LlmProvider): provider is LlmProvider & CodeCompletionProvider {
+  return typeof (provider as Partial<CodeCompletionProvider>).completeCode === 'function';
 }
